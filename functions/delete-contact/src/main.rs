@@ -1,0 +1,6 @@
+//! `DELETE /v1/contacts/{id}: deletes a contact.`
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::delete_contact).await
+}

@@ -1,0 +1,6 @@
+//! `GET /v1/contacts/{id}: reads one contact.`
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::get_contact).await
+}

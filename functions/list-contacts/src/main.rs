@@ -1,0 +1,6 @@
+//! `GET /v1/contacts: one page of the tenant's contacts, in creation order.`
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::list_contacts).await
+}

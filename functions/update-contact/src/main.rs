@@ -1,0 +1,6 @@
+//! `PUT and POST /v1/contacts/{id}: replaces a contact's writable fields.`
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::update_contact).await
+}

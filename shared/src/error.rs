@@ -1,0 +1,172 @@
+//! The API's one error type: every failure a handler can meet, each with the stable `code` and
+//! HTTP status of API.md. Handlers use `?`; only `envelope` turns an `ApiError` into a response.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+/// One entry of the envelope's `errors` array, without its `code` (the error's variant gives it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    /// A problem with one input field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// A problem with the request as a whole.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+/// Everything that can go wrong in a request, as API.md names it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request not valid")]
+    NotValid(Vec<Problem>),
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("not found")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<&'static str> },
+    #[error("conflict")]
+    Conflict(Problem),
+    #[error("precondition failed")]
+    PreconditionFailed(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    ValidationFailed(Vec<Problem>),
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 about one field.
+    pub fn not_valid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::NotValid(vec![Problem::field(field, message)])
+    }
+
+    /// A 422 about one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::ValidationFailed(vec![Problem::field(field, message)])
+    }
+
+    /// A 404 for the kind of resource named.
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    /// A bug or an unexpected backend answer; the detail goes to the log, never to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotValid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of API.md's table.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotValid(_) => "not_valid",
+            Self::Unauthenticated(_) => "invalid_authentication",
+            Self::PermissionDenied(_) => "permission_denied",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed(_) => "precondition_failed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::ValidationFailed(_) => "validation_failed",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "system_error",
+        }
+    }
+
+    /// What the client is told: one entry per problem, never internal detail.
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            Self::NotValid(problems) | Self::ValidationFailed(problems) => problems.clone(),
+            Self::Conflict(problem) => vec![problem.clone()],
+            Self::Unauthenticated(message)
+            | Self::PermissionDenied(message)
+            | Self::NotFound(message)
+            | Self::PreconditionFailed(message)
+            | Self::UnsupportedMediaType(message) => vec![Problem::general(message.clone())],
+            Self::MethodNotAllowed { .. } => {
+                vec![Problem::general("this method is not allowed on this path")]
+            }
+            Self::PayloadTooLarge => vec![Problem::general("the request body is over 256 KiB")],
+            Self::Unavailable => vec![Problem::general(
+                "the service is temporarily unavailable; nothing was changed, retry later",
+            )],
+            Self::Internal(_) => vec![Problem::general("an unexpected error occurred")],
+        }
+    }
+}
+
+/// DynamoDB failures that no caller handled: throttling and outages are 503 (the SDK already
+/// retried them), everything else is a bug or a misconfiguration, hence 500.
+impl<E, R> From<SdkError<E, R>> for ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let retryable = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ServiceError(service) => matches!(
+                service.err().code(),
+                Some(
+                    "ProvisionedThroughputExceededException"
+                        | "ThrottlingException"
+                        | "RequestLimitExceeded"
+                        | "InternalServerError"
+                        | "ServiceUnavailable"
+                        | "TransactionInProgressException"
+                )
+            ),
+            _ => false,
+        };
+        let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
+        if retryable {
+            tracing::warn!(error = %detail, "DynamoDB unavailable after retries");
+            Self::Unavailable
+        } else {
+            Self::Internal(detail.to_string())
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The contacts API's shared library: every Lambda function is a thin `main` around one handler
+//! in [`endpoints`], and everything two functions need lives here once.
+
+pub mod auth;
+pub mod config;
+pub mod contact;
+pub mod cursor;
+pub mod endpoints;
+pub mod envelope;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod store;
+
+use aws_config::BehaviorVersion;
+
+use crate::auth::Authenticator;
+use crate::config::{Config, MissingVariable};
+use crate::cursor::CursorKey;
+use crate::store::Store;
+
+/// What a function builds once per process and lends to every request.
+pub struct App {
+    pub store: Store,
+    pub auth: Authenticator,
+    pub cursors: CursorKey,
+}
+
+impl App {
+    /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
+    /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
+    /// no "is local" branch.
+    pub async fn from_env() -> Result<Self, MissingVariable> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Ok(Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk)))
+    }
+
+    pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Self {
+        Self {
+            store: Store::new(client, &config.table_name),
+            auth: Authenticator::from_config(config),
+            cursors: CursorKey::new(&config.cursor_secret),
+        }
+    }
+}
