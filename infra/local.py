@@ -1,0 +1,172 @@
+"""Local stack helpers for `make dev` and `make test`.
+
+  start-dynamodb PORT PIDFILE LOGFILE   start the moto server on 127.0.0.1:PORT and wait for it
+  stop PIDFILE                          stop what start-dynamodb started
+  free-port                             print a free TCP port on 127.0.0.1
+  create-table ENDPOINT NAME            create the table exactly as template.yaml declares it
+  token TENANT [SCOPES] [TTL_SECONDS]   print an HS256 token signed with $JWT_SECRET
+
+Only the standard library and what infra/requirements.txt installs (boto3, PyYAML via moto).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE_RESOURCE = "ContactsTable"
+
+
+def start_dynamodb(port: str, pid_file: str, log_file: str) -> None:
+    if port_open(int(port)):
+        sys.exit(f"port {port} on 127.0.0.1 is already in use; set DYNAMODB_PORT to another port")
+    moto = Path(sys.executable).parent / "moto_server"
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            [str(moto), "-H", "127.0.0.1", "-p", port],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    Path(pid_file).write_text(str(process.pid))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"moto server exited early; see {log_file}")
+        if port_open(int(port)):
+            print(f"local DynamoDB (moto) listening on 127.0.0.1:{port}")
+            return
+        time.sleep(0.1)
+    stop(pid_file)
+    sys.exit("moto server did not start within 60 s")
+
+
+def stop(pid_file: str) -> None:
+    path = Path(pid_file)
+    if not path.exists():
+        return
+    pid = int(path.read_text().strip() or 0)
+    path.unlink()
+    if pid <= 0:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        print(sock.getsockname()[1])
+
+
+class _TemplateLoader(__import__("yaml").SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !GetAtt, ...) as plain values."""
+
+
+def _any_tag(loader, _suffix, node):
+    if isinstance(node, __import__("yaml").ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, __import__("yaml").SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_TemplateLoader.add_multi_constructor("!", _any_tag)
+
+
+def table_properties() -> dict:
+    import yaml
+
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_TemplateLoader)
+    return template["Resources"][TABLE_RESOURCE]["Properties"]
+
+
+def create_table(endpoint: str, name: str) -> None:
+    import boto3
+
+    props = table_properties()
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    )
+    existing = client.list_tables()["TableNames"]
+    if name in existing:
+        print(f"table {name} exists")
+        return
+    args = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if "GlobalSecondaryIndexes" in props:
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    client.create_table(**args)
+    print(f"table {name} created as template.yaml declares it")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = "3600") -> None:
+    secret = os.environ.get("JWT_SECRET")
+    if not secret:
+        sys.exit("JWT_SECRET is not set")
+    now = int(time.time())
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {
+        "sub": f"dev@{tenant}",
+        "tenant": tenant,
+        "scope": scopes.replace(",", " "),
+        "iat": now,
+        "exp": now + int(ttl),
+    }
+    signing_input = ".".join(
+        b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    print(f"{signing_input}.{b64url(signature)}")
+
+
+COMMANDS = {
+    "start-dynamodb": start_dynamodb,
+    "stop": stop,
+    "free-port": free_port,
+    "create-table": create_table,
+    "token": token,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
