@@ -1,0 +1,36 @@
+# The commands every user and CI rely on. See README.md.
+SHELL := /usr/bin/env bash
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: dev test tools build token clean
+
+## Install the pinned Python tools (moto, cargo-lambda, SAM CLI) into .venv when missing or stale.
+tools: $(STAMP)
+
+$(STAMP): infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+## Local DynamoDB + every route of template.yaml on 127.0.0.1:$${API_PORT:-9000}, until Ctrl-C.
+dev: tools
+	infra/dev.sh
+
+## Everything CI checks: fmt, clippy, all tests against a fresh local DynamoDB, sam validate.
+test: tools
+	infra/test.sh
+
+## Build every function as Lambda runs it (release, this machine's architecture).
+build: tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release
+
+## Print a local token: make token TENANT=acme SCOPES="contacts:read contacts:write"
+token: tools
+	@JWT_SECRET="$${JWT_SECRET:-local-dev-secret}" $(VENV)/bin/python infra/local.py token "$${TENANT:-acme}" "$${SCOPES:-contacts:read contacts:write}"
+
+clean:
+	cargo clean
+	rm -rf .local .aws-sam

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make test: everything CI checks. Starts its own DynamoDB on a free port and stops it after.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+PORT="$("$PY" infra/local.py free-port)"
+PIDFILE=".local/dynamodb-test-$PORT.pid"
+trap '"$PY" infra/local.py stop "$PIDFILE"' EXIT
+"$PY" infra/local.py start-dynamodb "$PORT" "$PIDFILE" ".local/dynamodb-test.log"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$PORT"
+export TABLE_NAME=contacts-test
+"$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
+
+echo "== cargo test"
+cargo build --workspace --bins
+cargo test --workspace
+
+echo "== sam validate --lint"
+sam validate --lint --region "$AWS_REGION"
