@@ -1,0 +1,12 @@
+//! The functions' handlers against the real local DynamoDB, one module per function, plus the
+//! rules every function shares (authentication, routing).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod create;
+mod delete;
+mod get;
+mod helpers;
+mod list;
+mod routing;
+mod update;
