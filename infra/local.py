@@ -1,6 +1,7 @@
 """Local stack helpers for `make dev` and `make test`.
 
   start-dynamodb PORT PIDFILE LOGFILE   start the moto server on 127.0.0.1:PORT and wait for it
+  serve-dynamodb PORT                   run the moto server in the foreground (what start runs)
   stop PIDFILE                          stop what start-dynamodb started
   free-port                             print a free TCP port on 127.0.0.1
   create-table ENDPOINT NAME            create the table exactly as template.yaml declares it
@@ -28,10 +29,9 @@ TABLE_RESOURCE = "ContactsTable"
 def start_dynamodb(port: str, pid_file: str, log_file: str) -> None:
     if port_open(int(port)):
         sys.exit(f"port {port} on 127.0.0.1 is already in use; set DYNAMODB_PORT to another port")
-    moto = Path(sys.executable).parent / "moto_server"
     with open(log_file, "ab") as log:
         process = subprocess.Popen(
-            [str(moto), "-H", "127.0.0.1", "-p", port],
+            [sys.executable, __file__, "serve-dynamodb", port],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -47,6 +47,42 @@ def start_dynamodb(port: str, pid_file: str, log_file: str) -> None:
         time.sleep(0.1)
     stop(pid_file)
     sys.exit("moto server did not start within 60 s")
+
+
+class _OneRequestAtATime:
+    """Runs moto's WSGI app under one lock.
+
+    moto applies TransactWriteItems item by item and undoes a cancelled one by restoring a
+    snapshot of the table, with no lock: two concurrent transactions can both pass a condition,
+    and a restore can erase another request's write. DynamoDB itself serializes conflicting
+    writes, so serving one request at a time gives the tests DynamoDB's guarantees. Requests
+    from concurrent clients still interleave between each other, as they do on AWS.
+    """
+
+    def __init__(self, app):
+        import threading
+
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+def serve_dynamodb(port: str) -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+    run_simple(
+        "127.0.0.1", int(port), app, threaded=True, request_handler=MotoRequestHandler
+    )
 
 
 def stop(pid_file: str) -> None:
@@ -160,6 +196,7 @@ def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = 
 
 COMMANDS = {
     "start-dynamodb": start_dynamodb,
+    "serve-dynamodb": serve_dynamodb,
     "stop": stop,
     "free-port": free_port,
     "create-table": create_table,
