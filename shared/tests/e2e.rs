@@ -1,0 +1,213 @@
+//! End to end: the real function binaries behind `cargo lambda watch` (the router in Cargo.toml,
+//! as `make dev` serves them), driven over HTTP against the local DynamoDB.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use ureq::Agent;
+
+const SECRET: &str = "e2e-secret";
+
+/// `cargo lambda watch` in its own process group, stopped with everything it started on drop.
+struct Emulator {
+    child: Child,
+    base: String,
+}
+
+impl Emulator {
+    fn start() -> Self {
+        assert!(
+            std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
+            "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("e2e-watch-{port}.log")))
+            .unwrap();
+        let child = Command::new("cargo")
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args(["--invoke-port", &port.to_string()])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .env("JWT_SECRET", SECRET)
+            .env("CURSOR_SECRET", "e2e-cursor-secret")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("cargo lambda is on PATH (make tools installs it into .venv/bin)");
+        let emulator = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+use std::os::unix::process::CommandExt;
+
+struct Answer {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: Value,
+}
+
+fn send(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Answer {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(body.unwrap_or_default().to_string()).unwrap();
+    let mut response = agent.run(request).unwrap();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
+}
+
+fn token(tenant: &str) -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": "e2e", "tenant": tenant, "exp": now + 600, "scope": "contacts:read contacts:write"}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
+    let emulator = Emulator::start();
+    let agent: Agent = Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let base = &emulator.base;
+    let bearer = format!("Bearer {}", token(&format!("e2e-{}", std::process::id())));
+    let auth = ("authorization", bearer.as_str());
+    let json_type = ("content-type", "application/json");
+
+    // Create, with a body the emulator delivers base64-encoded (not application/json).
+    let created = send(
+        &agent,
+        "POST",
+        &format!("{base}/v1/contacts"),
+        &[auth, ("content-type", "application/vnd.contact+json")],
+        Some(r#"{"name":"Eve","email":"eve@example.com","phone":"+44 20 7946 0958"}"#),
+    );
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert!(created.headers.contains_key("x-request-id"));
+    let location = created.headers["location"].to_str().unwrap().to_string();
+    assert_eq!(created.body["data"]["phone"], "+442079460958");
+
+    let read = send(&agent, "GET", &format!("{base}{location}"), &[auth], None);
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["data"], created.body["data"]);
+    assert_eq!(read.headers["etag"], "\"1\"");
+
+    let cached = send(
+        &agent,
+        "GET",
+        &format!("{base}{location}"),
+        &[auth, ("if-none-match", "\"1\"")],
+        None,
+    );
+    assert_eq!(cached.status, 304);
+
+    let listed = send(
+        &agent,
+        "GET",
+        &format!("{base}/v1/contacts?limit=5&fields=name"),
+        &[auth],
+        None,
+    );
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["data"]["items"][0]["name"], "Eve");
+
+    let stale = send(
+        &agent,
+        "PUT",
+        &format!("{base}{location}"),
+        &[auth, json_type, ("if-match", "\"9\"")],
+        Some(r#"{"name":"X"}"#),
+    );
+    assert_eq!(stale.status, 412);
+    let replaced = send(
+        &agent,
+        "POST",
+        &format!("{base}{location}"),
+        &[auth, json_type, ("if-match", "\"1\"")],
+        Some(r#"{"name":"Eve B"}"#),
+    );
+    assert_eq!(replaced.status, 200, "{:#}", replaced.body);
+    assert_eq!(replaced.body["data"]["version"], 2);
+
+    let unauthenticated = send(&agent, "GET", &format!("{base}/v1/contacts"), &[], None);
+    assert_eq!(unauthenticated.status, 401);
+    assert_eq!(
+        unauthenticated.body["errors"][0]["code"],
+        "invalid_authentication"
+    );
+
+    let deleted = send(
+        &agent,
+        "DELETE",
+        &format!("{base}{location}"),
+        &[auth],
+        None,
+    );
+    assert_eq!(deleted.status, 204);
+    let gone = send(&agent, "GET", &format!("{base}{location}"), &[auth], None);
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.body["errors"][0]["code"], "not_found");
+
+    let unknown = send(&agent, "GET", &format!("{base}/v1/nowhere"), &[auth], None);
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.body["isSuccess"], false);
+    let wrong_method = send(
+        &agent,
+        "DELETE",
+        &format!("{base}/v1/contacts"),
+        &[auth],
+        None,
+    );
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.headers["allow"], "POST, GET");
+}
