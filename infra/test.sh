@@ -19,7 +19,13 @@ export TABLE_NAME=contacts-test
 
 echo "== cargo test"
 cargo build --workspace --bins
-cargo test --workspace
+cargo test --workspace --all-targets 2>&1 | tee .local/test-output.log
 
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
+echo "== openapi-spec-validator openapi.yaml"
+openapi-spec-validator openapi.yaml
+
+# One closing line over every test binary (cargo prints one per binary, most of them empty).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?/) p += $(i-1); if ($(i) ~ /^failed;?/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' .local/test-output.log

@@ -136,3 +136,33 @@ fn the_local_router_serves_the_template_routes_and_sends_the_rest_to_route_not_f
     }
     assert_eq!(local, shared_routes());
 }
+
+#[test]
+fn the_openapi_document_describes_exactly_the_routes() {
+    let document: Yaml = serde_yaml_ng::from_str(&root("openapi.yaml")).unwrap();
+    let by_operation: std::collections::BTreeMap<&str, &str> = [
+        ("createContact", "create-contact"),
+        ("listContacts", "list-contacts"),
+        ("getContact", "get-contact"),
+        ("replaceContact", "update-contact"),
+        ("replaceContactByPost", "update-contact"),
+        ("deleteContact", "delete-contact"),
+    ]
+    .into();
+    let mut described = RouteSet::new();
+    for (path, item) in document["paths"].as_mapping().unwrap() {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if method == "parameters" {
+                continue;
+            }
+            let operation_id = operation["operationId"].as_str().unwrap();
+            described.insert((
+                method.to_uppercase(),
+                path.as_str().unwrap().to_string(),
+                by_operation[operation_id].to_string(),
+            ));
+        }
+    }
+    assert_eq!(described, shared_routes());
+}
