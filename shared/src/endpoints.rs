@@ -14,6 +14,7 @@ use crate::http::{
     PROJECTION_PARAMETERS, Preconditions, Projection, Query, etag, http_date, json_body,
     not_modified, path_id,
 };
+use crate::patch::ContactPatch;
 use crate::routes::methods_for;
 
 /// The names `fields=` / `$select` may select on a contact.
@@ -119,6 +120,26 @@ pub async fn update_contact(app: &App, request: Request) -> Result<Reply, ApiErr
         .store
         .update_contact(&principal.tenant, &id, &preconditions, |current| {
             Ok(current.replaced_by(draft.clone(), &now()))
+        })
+        .await?;
+    contact_reply(StatusCode::OK, &contact, &projection)
+}
+
+/// `PATCH /v1/contacts/{id}`: JSON Patch or Merge Patch, atomic, retried on a lost race.
+pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    let principal = app.auth.authorize(request.headers(), Scope::Write)?;
+    let id = path_id(&request)?;
+    let projection = projection(&request)?;
+    let body = json_body(&request).map_err(|err| match err {
+        ApiError::UnsupportedMediaType(_) => ApiError::UnsupportedPatchType,
+        other => other,
+    })?;
+    let patch = ContactPatch::parse(request.headers(), body)?;
+    let preconditions = Preconditions::from_headers(request.headers());
+    let contact = app
+        .store
+        .update_contact(&principal.tenant, &id, &preconditions, |current| {
+            Ok(current.replaced_by(patch.apply(current)?, &now()))
         })
         .await?;
     contact_reply(StatusCode::OK, &contact, &projection)

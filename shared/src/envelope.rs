@@ -128,6 +128,10 @@ fn error_headers(err: &ApiError) -> Vec<(HeaderName, String)> {
             r#"Bearer realm="contacts""#.to_string(),
         )],
         ApiError::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
+        ApiError::UnsupportedPatchType => vec![(
+            HeaderName::from_static("accept-patch"),
+            crate::patch::ACCEPT_PATCH.to_string(),
+        )],
         ApiError::Unavailable => vec![(header::RETRY_AFTER, "1".to_string())],
         _ => Vec::new(),
     }

@@ -52,6 +52,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
+    /// A PATCH in a format it does not take; answered with `Accept-Patch`.
+    #[error("unsupported patch media type")]
+    UnsupportedPatchType,
     #[error("validation failed")]
     ValidationFailed(Vec<Problem>),
     #[error("service unavailable")]
@@ -91,7 +94,9 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,7 +114,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => "unsupported_media_type",
             Self::ValidationFailed(_) => "validation_failed",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "system_error",
@@ -129,6 +134,9 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => {
                 vec![Problem::general("this method is not allowed on this path")]
             }
+            Self::UnsupportedPatchType => vec![Problem::general(
+                "PATCH takes application/json-patch+json, application/merge-patch+json or application/json",
+            )],
             Self::PayloadTooLarge => vec![Problem::general("the request body is over 256 KiB")],
             Self::Unavailable => vec![Problem::general(
                 "the service is temporarily unavailable; nothing was changed, retry later",

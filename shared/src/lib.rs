@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod envelope;
 pub mod error;
 pub mod http;
+pub mod patch;
 pub mod routes;
 pub mod store;
 

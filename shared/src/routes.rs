@@ -12,6 +12,7 @@ pub const ROUTES: &[Route] = &[
     ("GET", "/v1/contacts/{id}", "get-contact"),
     ("PUT", "/v1/contacts/{id}", "update-contact"),
     ("POST", "/v1/contacts/{id}", "update-contact"),
+    ("PATCH", "/v1/contacts/{id}", "patch-contact"),
     ("DELETE", "/v1/contacts/{id}", "delete-contact"),
 ];
 
@@ -47,7 +48,7 @@ mod tests {
         assert_eq!(methods_for("/v1/contacts/"), ["POST", "GET"]);
         assert_eq!(
             methods_for("/v1/contacts/abc"),
-            ["GET", "PUT", "POST", "DELETE"]
+            ["GET", "PUT", "POST", "PATCH", "DELETE"]
         );
         assert!(methods_for("/v1/contacts/abc/x").is_empty());
         assert!(methods_for("/v1/contact").is_empty());
