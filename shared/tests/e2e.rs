@@ -179,6 +179,36 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     assert_eq!(replaced.status, 200, "{:#}", replaced.body);
     assert_eq!(replaced.body["data"]["version"], 2);
 
+    // PATCH bodies arrive base64-encoded from the emulator, as from API Gateway.
+    let merged = send(
+        &agent,
+        "PATCH",
+        &format!("{base}{location}"),
+        &[auth, ("content-type", "application/merge-patch+json")],
+        Some(r#"{"Surname":"Lee","fields":{"vip":true}}"#),
+    );
+    assert_eq!(merged.status, 200, "{:#}", merged.body);
+    assert_eq!(merged.body["data"]["surname"], "Lee");
+    assert_eq!(merged.body["data"]["version"], 3);
+    let patched = send(
+        &agent,
+        "PATCH",
+        &format!("{base}{location}"),
+        &[auth, ("content-type", "application/json-patch+json")],
+        Some(r#"[{"op":"test","path":"/version","value":3},{"op":"remove","path":"fields/vip"}]"#),
+    );
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+    assert_eq!(patched.body["data"]["fields"], json!({}));
+    let unsupported = send(
+        &agent,
+        "PATCH",
+        &format!("{base}{location}"),
+        &[auth, ("content-type", "text/plain")],
+        Some("name=x"),
+    );
+    assert_eq!(unsupported.status, 415);
+    assert!(unsupported.headers.contains_key("accept-patch"));
+
     let unauthenticated = send(&agent, "GET", &format!("{base}/v1/contacts"), &[], None);
     assert_eq!(unauthenticated.status, 401);
     assert_eq!(

@@ -25,6 +25,11 @@ fn every_endpoint(app: &TestApp) -> Vec<(&'static str, TestRequest, &'static str
             app.request("PUT", &item).json(json!({"name": "a"})),
             "write",
         ),
+        (
+            "patch-contact",
+            app.request("PATCH", &item).json(json!({"name": "a"})),
+            "write",
+        ),
         ("delete-contact", app.request("DELETE", &item), "write"),
     ]
 }
@@ -35,6 +40,7 @@ async fn call(app: &TestApp, function: &str, request: TestRequest) -> TestRespon
         "list-contacts" => app.send(endpoints::list_contacts, request).await,
         "get-contact" => app.send(endpoints::get_contact, request).await,
         "update-contact" => app.send(endpoints::update_contact, request).await,
+        "patch-contact" => app.send(endpoints::patch_contact, request).await,
         "delete-contact" => app.send(endpoints::delete_contact, request).await,
         other => panic!("no handler {other}"),
     }

@@ -8,5 +8,6 @@ mod delete;
 mod get;
 mod helpers;
 mod list;
+mod patch;
 mod routing;
 mod update;

@@ -37,7 +37,10 @@ async fn another_method_on_a_known_path_is_405_with_allow() {
         .send(route_not_found, app.request("PATCH", "/v1/contacts/abc"))
         .await;
     response.assert_error(405, "method_not_allowed");
-    assert_eq!(response.header("allow"), Some("GET, PUT, POST, DELETE"));
+    assert_eq!(
+        response.header("allow"),
+        Some("GET, PUT, POST, PATCH, DELETE")
+    );
 }
 
 fn root(file: &str) -> String {
@@ -146,6 +149,7 @@ fn the_openapi_document_describes_exactly_the_routes() {
         ("getContact", "get-contact"),
         ("replaceContact", "update-contact"),
         ("replaceContactByPost", "update-contact"),
+        ("patchContact", "patch-contact"),
         ("deleteContact", "delete-contact"),
     ]
     .into();
