@@ -1,12 +1,15 @@
-//! Authentication and authorization: turns the `Authorization` header into a `Principal` (who
-//! calls, for which tenant, with which scopes) or a 401/403. The tenant comes only from here.
+//! Authentication and authorization: turns the `Authorization` header (a Bearer JWT or a Basic
+//! API key) into a `Principal` (who calls, for which tenant, with which scopes) or a 401/403.
+//! The tenant comes only from here.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lambda_http::http::{HeaderMap, header};
 use serde::Deserialize;
 
-use crate::config::Config;
+use crate::apikey::{KeyCache, parse_basic};
+use crate::config::{Config, ConfigError, JwtKey};
 use crate::error::ApiError;
+use crate::store::Store;
 
 /// A tenant name as tokens carry it: `[A-Za-z0-9_-]{1,64}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -52,6 +55,14 @@ pub struct Principal {
 }
 
 impl Principal {
+    pub fn new(subject: String, tenant: TenantId, scopes: Vec<String>) -> Self {
+        Self {
+            subject,
+            tenant,
+            scopes,
+        }
+    }
+
     /// Whether the caller was granted `scope`.
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.iter().any(|s| s == scope.name())
@@ -70,32 +81,58 @@ struct Claims {
 pub struct Authenticator {
     key: DecodingKey,
     validation: Validation,
+    api_keys: KeyCache,
 }
 
 impl Authenticator {
-    /// HS256 with `JWT_SECRET`; `iss`/`aud` checked when configured.
-    pub fn from_config(config: &Config) -> Self {
+    /// One algorithm: RS256 when a public key is configured, else HS256; `iss`/`aud` checked
+    /// when configured.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let (algorithm, key) = match &config.jwt_key {
+            JwtKey::Hs256(secret) => (
+                Algorithm::HS256,
+                DecodingKey::from_secret(secret.as_bytes()),
+            ),
+            JwtKey::Rs256(pem) => (
+                Algorithm::RS256,
+                DecodingKey::from_rsa_pem(pem.as_bytes())
+                    .map_err(|err| ConfigError::Invalid("JWT_PUBLIC_KEY", err.to_string()))?,
+            ),
+        };
         // Pinning the one algorithm refuses `none` and every algorithm-confusion attack.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut validation = Validation::new(algorithm);
+        let mut required = vec!["exp", "sub"];
         validation.validate_nbf = true;
         validation.leeway = 30;
         if let Some(issuer) = &config.jwt_issuer {
             validation.set_issuer(&[issuer]);
+            // Without this, a token that simply omits `iss` would pass.
+            required.push("iss");
         }
         match &config.jwt_audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
-        Self {
-            key: DecodingKey::from_secret(config.jwt_secret.as_bytes()),
+        validation.set_required_spec_claims(&required);
+        Ok(Self {
+            key,
             validation,
-        }
+            api_keys: KeyCache::new(config.api_key_cache),
+        })
     }
 
-    /// Authenticates the request and checks that it may do what `needed` names.
-    pub fn authorize(&self, headers: &HeaderMap, needed: Scope) -> Result<Principal, ApiError> {
-        let principal = self.authenticate(headers)?;
+    /// Authenticates the request (Bearer token or API key) and checks that it may do what
+    /// `needed` names.
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        needed: Scope,
+        store: &Store,
+    ) -> Result<Principal, ApiError> {
+        let principal = self.authenticate(headers, store).await?;
         if principal.has(needed) {
             Ok(principal)
         } else {
@@ -106,19 +143,30 @@ impl Authenticator {
         }
     }
 
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        store: &Store,
+    ) -> Result<Principal, ApiError> {
         let value = headers
             .get(header::AUTHORIZATION)
             .ok_or_else(|| ApiError::Unauthenticated("credentials are required".into()))?
             .to_str()
             .map_err(|_| unauthenticated())?;
-        let (scheme, token) = value.split_once(' ').ok_or_else(unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::Unauthenticated(
-                "use Authorization: Bearer <token>".into(),
-            ));
+        let (scheme, credentials) = value.trim().split_once(' ').ok_or_else(unauthenticated)?;
+        if scheme.eq_ignore_ascii_case("bearer") {
+            self.verify_token(credentials.trim())
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            self.verify_api_key(credentials, store).await
+        } else {
+            Err(ApiError::Unauthenticated(
+                "use Authorization: Bearer <token> or Basic <key>".into(),
+            ))
         }
-        let claims = jsonwebtoken::decode::<Claims>(token.trim(), &self.key, &self.validation)
+    }
+
+    fn verify_token(&self, token: &str) -> Result<Principal, ApiError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|err| {
                 tracing::info!(reason = %err, "token refused");
                 unauthenticated()
@@ -129,16 +177,33 @@ impl Authenticator {
             .as_deref()
             .and_then(TenantId::parse)
             .ok_or_else(unauthenticated)?;
-        Ok(Principal {
-            subject: claims.sub,
-            tenant,
-            scopes: claims
-                .scope
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
-        })
+        let scopes = claims
+            .scope
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        Ok(Principal::new(claims.sub, tenant, scopes))
+    }
+
+    async fn verify_api_key(&self, encoded: &str, store: &Store) -> Result<Principal, ApiError> {
+        let (key_id, tenant, secret) = parse_basic(encoded).ok_or_else(unauthenticated)?;
+        let key = match self.api_keys.get(&key_id) {
+            Some(key) => key,
+            None => {
+                let key = store
+                    .find_api_key(&tenant, &key_id)
+                    .await?
+                    .ok_or_else(unauthenticated)?;
+                self.api_keys.put(key.clone());
+                key
+            }
+        };
+        if !key.accepts(&secret) {
+            tracing::info!(key_id = %key_id, "API key secret refused");
+            return Err(unauthenticated());
+        }
+        key.principal().ok_or_else(unauthenticated)
     }
 }
 

@@ -2,20 +2,32 @@
 //! fails start-up with its name, so a misconfigured deployment never serves a request.
 
 use std::env;
+use std::time::Duration;
 
 /// What a function needs to know about its deployment.
 #[derive(Clone)]
 pub struct Config {
     /// The DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
-    /// The HS256 secret for Bearer tokens (`JWT_SECRET`).
-    pub jwt_secret: String,
+    /// How tokens are verified: RS256 with `JWT_PUBLIC_KEY` when set, else HS256 with `JWT_SECRET`.
+    pub jwt_key: JwtKey,
     /// The expected `iss` claim, when set (`JWT_ISSUER`).
     pub jwt_issuer: Option<String>,
     /// The expected `aud` claim, when set (`JWT_AUDIENCE`).
     pub jwt_audience: Option<String>,
     /// The HMAC key that signs list cursors (`CURSOR_SECRET`).
     pub cursor_secret: String,
+    /// How long a warm function trusts an API key it verified (`API_KEY_CACHE_SECONDS`, 60).
+    pub api_key_cache: Duration,
+}
+
+/// The one key, and so the one algorithm, that Bearer tokens are verified with.
+#[derive(Clone)]
+pub enum JwtKey {
+    /// HS256 with a shared secret.
+    Hs256(String),
+    /// RS256 with a PEM public key.
+    Rs256(String),
 }
 
 /// A required variable is missing or empty.
@@ -23,15 +35,36 @@ pub struct Config {
 #[error("environment variable {0} is required")]
 pub struct MissingVariable(pub &'static str);
 
+/// A variable is present but unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Missing(#[from] MissingVariable),
+    #[error("environment variable {0} is not valid: {1}")]
+    Invalid(&'static str, String),
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, MissingVariable> {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let jwt_key = match (optional("JWT_PUBLIC_KEY"), optional("JWT_SECRET")) {
+            (Some(pem), _) => JwtKey::Rs256(pem),
+            (None, Some(secret)) => JwtKey::Hs256(secret),
+            (None, None) => return Err(MissingVariable("JWT_SECRET (or JWT_PUBLIC_KEY)").into()),
+        };
+        let api_key_cache = match optional("API_KEY_CACHE_SECONDS") {
+            None => Duration::from_secs(60),
+            Some(raw) => Duration::from_secs(raw.parse().map_err(|_| {
+                ConfigError::Invalid("API_KEY_CACHE_SECONDS", "not a number of seconds".into())
+            })?),
+        };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
-            jwt_secret: required("JWT_SECRET")?,
+            jwt_key,
             jwt_issuer: optional("JWT_ISSUER"),
             jwt_audience: optional("JWT_AUDIENCE"),
             cursor_secret: required("CURSOR_SECRET")?,
+            api_key_cache,
         })
     }
 }
@@ -43,6 +76,7 @@ impl std::fmt::Debug for Config {
             .field("table_name", &self.table_name)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("api_key_cache", &self.api_key_cache)
             .finish_non_exhaustive()
     }
 }

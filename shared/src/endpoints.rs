@@ -38,7 +38,7 @@ const LIST_QUERY: &str = "contacts";
 
 /// `POST /v1/contacts`
 pub async fn create_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Write)?;
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
     let projection = projection(&request)?;
     let draft = ContactDraft::parse(&json_body(&request)?)?;
     let contact = Contact::create(draft, &now());
@@ -51,7 +51,7 @@ pub async fn create_contact(app: &App, request: Request) -> Result<Reply, ApiErr
 
 /// `GET /v1/contacts/{id}`
 pub async fn get_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Read)?;
+    let principal = app.authorize(request.headers(), Scope::Read).await?;
     let id = path_id(&request)?;
     let projection = projection(&request)?;
     let contact = app
@@ -67,7 +67,7 @@ pub async fn get_contact(app: &App, request: Request) -> Result<Reply, ApiError>
 
 /// `GET /v1/contacts`
 pub async fn list_contacts(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Read)?;
+    let principal = app.authorize(request.headers(), Scope::Read).await?;
     let query = Query::parse(&request, &["limit", "cursor", "fields", "$select"])?;
     let projection = Projection::parse(&query, CONTACT_FIELDS)?;
     let limit = match query.single("limit")? {
@@ -111,7 +111,7 @@ pub async fn list_contacts(app: &App, request: Request) -> Result<Reply, ApiErro
 
 /// `PUT /v1/contacts/{id}` and `POST /v1/contacts/{id}`: replaces every writable field.
 pub async fn update_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Write)?;
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
     let id = path_id(&request)?;
     let projection = projection(&request)?;
     let draft = ContactDraft::parse(&json_body(&request)?)?;
@@ -127,7 +127,7 @@ pub async fn update_contact(app: &App, request: Request) -> Result<Reply, ApiErr
 
 /// `PATCH /v1/contacts/{id}`: JSON Patch or Merge Patch, atomic, retried on a lost race.
 pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Write)?;
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
     let id = path_id(&request)?;
     let projection = projection(&request)?;
     let body = json_body(&request).map_err(|err| match err {
@@ -147,7 +147,7 @@ pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiErro
 
 /// `DELETE /v1/contacts/{id}`
 pub async fn delete_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.auth.authorize(request.headers(), Scope::Write)?;
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
     let id = path_id(&request)?;
     let preconditions = Preconditions::from_headers(request.headers());
     app.store

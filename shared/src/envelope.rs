@@ -125,7 +125,7 @@ fn error_headers(err: &ApiError) -> Vec<(HeaderName, String)> {
     match err {
         ApiError::Unauthenticated(_) => vec![(
             header::WWW_AUTHENTICATE,
-            r#"Bearer realm="contacts""#.to_string(),
+            r#"Bearer realm="contacts", Basic realm="contacts""#.to_string(),
         )],
         ApiError::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
         ApiError::UnsupportedPatchType => vec![(

@@ -1,6 +1,7 @@
 //! The contacts API's shared library: every Lambda function is a thin `main` around one handler
 //! in [`endpoints`], and everything two functions need lives here once.
 
+pub mod apikey;
 pub mod auth;
 pub mod config;
 pub mod contact;
@@ -15,9 +16,12 @@ pub mod store;
 
 use aws_config::BehaviorVersion;
 
-use crate::auth::Authenticator;
-use crate::config::{Config, MissingVariable};
+use lambda_http::http::HeaderMap;
+
+use crate::auth::{Authenticator, Principal, Scope};
+use crate::config::{Config, ConfigError};
 use crate::cursor::CursorKey;
+use crate::error::ApiError;
 use crate::store::Store;
 
 /// What a function builds once per process and lends to every request.
@@ -31,17 +35,26 @@ impl App {
     /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
     /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
     /// no "is local" branch.
-    pub async fn from_env() -> Result<Self, MissingVariable> {
+    pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Ok(Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk)))
+        Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk))
     }
 
-    pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Self {
-        Self {
+    pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {
+        Ok(Self {
             store: Store::new(client, &config.table_name),
-            auth: Authenticator::from_config(config),
+            auth: Authenticator::from_config(config)?,
             cursors: CursorKey::new(&config.cursor_secret),
-        }
+        })
+    }
+
+    /// The caller, if its credentials are valid and cover `needed`.
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        needed: Scope,
+    ) -> Result<Principal, ApiError> {
+        self.auth.authorize(headers, needed, &self.store).await
     }
 }

@@ -4,7 +4,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use shared::endpoints;
 
-use crate::helpers::{SECRET, TestApp, TestRequest, TestResponse, spawn_app, token_with};
+use crate::helpers::{SECRET, TestApp, TestRequest, spawn_app, token_with};
 
 const SOME_ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
 
@@ -32,18 +32,6 @@ fn every_endpoint(app: &TestApp) -> Vec<(&'static str, TestRequest, &'static str
         ),
         ("delete-contact", app.request("DELETE", &item), "write"),
     ]
-}
-
-async fn call(app: &TestApp, function: &str, request: TestRequest) -> TestResponse {
-    match function {
-        "create-contact" => app.send(endpoints::create_contact, request).await,
-        "list-contacts" => app.send(endpoints::list_contacts, request).await,
-        "get-contact" => app.send(endpoints::get_contact, request).await,
-        "update-contact" => app.send(endpoints::update_contact, request).await,
-        "patch-contact" => app.send(endpoints::patch_contact, request).await,
-        "delete-contact" => app.send(endpoints::delete_contact, request).await,
-        other => panic!("no handler {other}"),
-    }
 }
 
 fn unsigned(header: serde_json::Value, claims: serde_json::Value) -> String {
@@ -101,12 +89,12 @@ async fn bad_credentials_are_401_with_www_authenticate_on_every_endpoint() {
                 None => request.without_auth(),
                 Some(value) => request.without_auth().header("authorization", value),
             };
-            let response = call(&app, function, request).await;
+            let response = app.call(function, request).await;
             response.assert_error(401, "invalid_authentication");
             assert!(
                 response
                     .header("www-authenticate")
-                    .is_some_and(|v| v.starts_with("Bearer")),
+                    .is_some_and(|v| v.contains("Bearer") && v.contains("Basic")),
                 "{function} {authorization:?}"
             );
         }
@@ -124,14 +112,14 @@ async fn a_scope_that_does_not_cover_the_operation_is_403() {
             "contacts:write"
         };
         let token = token_with(json!({"tenant": app.tenant, "scope": granted}));
-        let response = call(&app, function, request.token(&token)).await;
+        let response = app.call(function, request.token(&token)).await;
         response.assert_error(403, "permission_denied");
         let none = token_with(json!({"tenant": app.tenant, "scope": null}));
         let (_, request, _) = every_endpoint(&app)
             .into_iter()
             .find(|(f, _, _)| *f == function)
             .unwrap();
-        call(&app, function, request.token(&none))
+        app.call(function, request.token(&none))
             .await
             .assert_error(403, "permission_denied");
     }
@@ -148,7 +136,95 @@ async fn the_right_scope_is_enough() {
             "contacts:read"
         };
         let token = token_with(json!({"tenant": app.tenant, "scope": scope}));
-        let status = call(&app, function, request.token(&token)).await.status;
+        let status = app.call(function, request.token(&token)).await.status;
         assert!(status != 401 && status != 403, "{function}: {status}");
+    }
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn rs256_token(claims: serde_json::Value) -> String {
+    let key = EncodingKey::from_rsa_pem(fixture("rs256-test-private.pem").as_bytes()).unwrap();
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
+}
+
+#[tokio::test]
+async fn rs256_tokens_work_when_a_public_key_is_configured_and_hs256_then_does_not() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.jwt_key = shared::config::JwtKey::Rs256(fixture("rs256-test-public.pem"));
+    })
+    .await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims =
+        json!({"sub": "rs", "tenant": app.tenant, "exp": now + 600, "scope": "contacts:read"});
+    let response = app
+        .send(
+            endpoints::list_contacts,
+            app.request("GET", "/v1/contacts")
+                .token(&rs256_token(claims.clone())),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    // HS256 with the secret, or with the public key as the HMAC secret (algorithm confusion).
+    let confused = jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(fixture("rs256-test-public.pem").as_bytes()),
+    )
+    .unwrap();
+    for token in [token_with(json!({"tenant": app.tenant})), confused] {
+        app.send(
+            endpoints::list_contacts,
+            app.request("GET", "/v1/contacts").token(&token),
+        )
+        .await
+        .assert_error(401, "invalid_authentication");
+    }
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.jwt_issuer = Some("https://issuer.test".into());
+        config.jwt_audience = Some("contacts-api".into());
+    })
+    .await;
+    for (claims, status) in [
+        (
+            json!({"tenant": app.tenant, "iss": "https://issuer.test", "aud": "contacts-api"}),
+            200,
+        ),
+        (
+            json!({"tenant": app.tenant, "iss": "https://issuer.test", "aud": ["other", "contacts-api"]}),
+            200,
+        ),
+        (
+            json!({"tenant": app.tenant, "iss": "https://evil.test", "aud": "contacts-api"}),
+            401,
+        ),
+        (json!({"tenant": app.tenant, "aud": "contacts-api"}), 401),
+        (
+            json!({"tenant": app.tenant, "iss": "https://issuer.test", "aud": "other"}),
+            401,
+        ),
+        (
+            json!({"tenant": app.tenant, "iss": "https://issuer.test"}),
+            401,
+        ),
+    ] {
+        let response = app
+            .send(
+                endpoints::list_contacts,
+                app.request("GET", "/v1/contacts")
+                    .token(&token_with(claims.clone())),
+            )
+            .await;
+        assert_eq!(response.status, status, "{claims}");
     }
 }

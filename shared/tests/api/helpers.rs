@@ -11,7 +11,7 @@ use lambda_http::http::{HeaderMap, Method};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::App;
-use shared::config::Config;
+use shared::config::{Config, JwtKey};
 use shared::endpoints;
 use shared::envelope::Reply;
 use shared::error::ApiError;
@@ -28,6 +28,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A test app whose configuration `adjust` changes first (another key, a key cache, ...).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| {
         panic!("TABLE_NAME and AWS_ENDPOINT_URL_DYNAMODB are unset: run the tests with `make test`")
     });
@@ -35,19 +40,21 @@ pub async fn spawn_app() -> TestApp {
         std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
         "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
     );
-    let config = Config {
+    let mut config = Config {
         table_name: table.clone(),
-        jwt_secret: SECRET.into(),
+        jwt_key: JwtKey::Hs256(SECRET.into()),
         jwt_issuer: None,
         jwt_audience: None,
         cursor_secret: "cursor-secret".into(),
+        api_key_cache: std::time::Duration::ZERO,
     };
+    adjust(&mut config);
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     TestApp {
-        app: Box::leak(Box::new(App::new(&config, client.clone()))),
+        app: Box::leak(Box::new(App::new(&config, client.clone()).unwrap())),
         tenant: new_tenant(),
         client,
         table,
@@ -206,6 +213,30 @@ impl TestApp {
             status,
             headers,
             body,
+        }
+    }
+
+    /// Makes an API key for this tenant and returns `keyId:secret`, as `admin create-key` does.
+    pub async fn api_key(&self, scopes: &[&str]) -> (String, String) {
+        let tenant = shared::auth::TenantId::parse(&self.tenant).unwrap();
+        let scopes = scopes.iter().map(|s| s.to_string()).collect();
+        let (key, secret) =
+            shared::apikey::ApiKey::generate(&tenant, scopes, "2026-01-01T00:00:00.000Z").unwrap();
+        self.app.store.put_api_key(&key).await.unwrap();
+        (key.key_id.clone(), format!("{}:{secret}", key.key_id))
+    }
+
+    /// Runs the handler of the function named as in template.yaml.
+    pub async fn call(&self, function: &str, request: TestRequest) -> TestResponse {
+        match function {
+            "create-contact" => self.send(endpoints::create_contact, request).await,
+            "list-contacts" => self.send(endpoints::list_contacts, request).await,
+            "get-contact" => self.send(endpoints::get_contact, request).await,
+            "update-contact" => self.send(endpoints::update_contact, request).await,
+            "patch-contact" => self.send(endpoints::patch_contact, request).await,
+            "delete-contact" => self.send(endpoints::delete_contact, request).await,
+            "route-not-found" => self.send(endpoints::route_not_found, request).await,
+            other => panic!("no handler for {other}: add it to TestApp::call"),
         }
     }
 

@@ -7,6 +7,8 @@ mod create;
 mod delete;
 mod get;
 mod helpers;
+mod isolation;
+mod keys;
 mod list;
 mod patch;
 mod routing;
