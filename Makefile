@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools build token clean
+.PHONY: dev test tools build token api-key api-keys revoke-key clean
 
 ## Install the pinned Python tools (moto, cargo-lambda, SAM CLI) into .venv when missing or stale.
 tools: $(STAMP)
@@ -30,6 +30,18 @@ build: tools
 ## Print a local token: make token TENANT=acme SCOPES="contacts:read contacts:write"
 token: tools
 	@JWT_SECRET="$${JWT_SECRET:-local-dev-secret}" $(VENV)/bin/python infra/local.py token "$${TENANT:-acme}" "$${SCOPES:-contacts:read contacts:write}"
+
+## API keys on the local stack of make dev: make api-key TENANT=acme SCOPES=contacts:read,contacts:write
+api-key: tools
+	@infra/admin.sh create-key "$${TENANT:-acme}" "$${SCOPES:-contacts:read,contacts:write}"
+
+## The keys of a tenant, without secrets: make api-keys TENANT=acme
+api-keys: tools
+	@infra/admin.sh list-keys "$${TENANT:-acme}"
+
+## Revoke a key: make revoke-key KEY=<keyId>
+revoke-key: tools
+	@infra/admin.sh revoke-key "$${KEY:?set KEY=<keyId>}"
 
 clean:
 	cargo clean

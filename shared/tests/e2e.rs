@@ -42,6 +42,7 @@ impl Emulator {
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .env("JWT_SECRET", SECRET)
             .env("CURSOR_SECRET", "e2e-cursor-secret")
+            .env("API_KEY_CACHE_SECONDS", "0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -99,6 +100,22 @@ fn send(
         headers: response.headers().clone(),
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
     }
+}
+
+/// Runs the admin command as an operator would, and returns what it printed.
+fn admin(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args(["run", "-q", "-p", "admin", "--"])
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 fn token(tenant: &str) -> String {
@@ -208,6 +225,42 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     );
     assert_eq!(unsupported.status, 415);
     assert!(unsupported.headers.contains_key("accept-patch"));
+
+    // An API key made with the admin command works over Basic, and stops when revoked.
+    let tenant = format!("e2e-keys-{}", std::process::id());
+    let credentials = admin(&["create-key", &tenant, "contacts:read"]);
+    let key_id = credentials.split_once(':').unwrap().0.to_string();
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            credentials.trim()
+        )
+    );
+    let keyed = send(
+        &agent,
+        "GET",
+        &format!("{base}/v1/contacts"),
+        &[("authorization", basic.as_str())],
+        None,
+    );
+    assert_eq!(keyed.status, 200, "{:#}", keyed.body);
+    assert!(admin(&["list-keys", &tenant]).contains(&key_id));
+    admin(&["revoke-key", &key_id]);
+    let revoked = send(
+        &agent,
+        "GET",
+        &format!("{base}/v1/contacts"),
+        &[("authorization", basic.as_str())],
+        None,
+    );
+    assert_eq!(revoked.status, 401);
+    assert!(
+        revoked.headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("Basic")
+    );
 
     let unauthenticated = send(&agent, "GET", &format!("{base}/v1/contacts"), &[], None);
     assert_eq!(unauthenticated.status, 401);
