@@ -7,14 +7,14 @@ use serde_json::json;
 
 use crate::App;
 use crate::auth::Scope;
-use crate::contact::{Contact, ContactDraft, ResourceId};
+use crate::contact::{Contact, ContactDraft, ResourceId, WRITABLE_FIELDS};
 use crate::envelope::{Reply, timestamp};
 use crate::error::ApiError;
 use crate::http::{
     PROJECTION_PARAMETERS, Preconditions, Projection, Query, etag, http_date, json_body,
     not_modified, path_id,
 };
-use crate::patch::ContactPatch;
+use crate::patch::ResourcePatch;
 use crate::routes::methods_for;
 
 /// The names `fields=` / `$select` may select on a contact.
@@ -134,12 +134,14 @@ pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiErro
         ApiError::UnsupportedMediaType(_) => ApiError::UnsupportedPatchType,
         other => other,
     })?;
-    let patch = ContactPatch::parse(request.headers(), body)?;
+    let patch = ResourcePatch::parse(request.headers(), body, &WRITABLE_FIELDS)?;
     let preconditions = Preconditions::from_headers(request.headers());
     let contact = app
         .store
         .update_contact(&principal.tenant, &id, &preconditions, |current| {
-            Ok(current.replaced_by(patch.apply(current)?, &now()))
+            let patched =
+                patch.apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
+            Ok(current.replaced_by(ContactDraft::parse(&patched)?, &now()))
         })
         .await?;
     contact_reply(StatusCode::OK, &contact, &projection)

@@ -1,14 +1,14 @@
 //! Patching: a generic RFC 6902 engine on top of the `json-patch` crate (atomic, and `test`
-//! comparing numbers by value), RFC 7396 merge patches, and `ContactPatch`, which adds the
-//! contact's rules: the request's `Content-Type` picks the format, the first path segment (or a
-//! merge key) names a contact field case-insensitively, read-only fields are untouchable, and
-//! the patched contact is validated exactly like a create.
+//! comparing numbers by value), RFC 7396 merge patches, and `ResourcePatch`, which adds the API's
+//! rules for a resource: the request's `Content-Type` picks the format, the first path segment
+//! (or a merge key) names a field case-insensitively, read-only fields are untouchable. The
+//! caller validates the patched fields exactly like a create.
 
 use json_patch::PatchOperation;
 use lambda_http::http::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::contact::{Contact, ContactDraft, READ_ONLY_FIELDS, WRITABLE_FIELDS};
+use crate::contact::READ_ONLY_FIELDS;
 use crate::error::{ApiError, Problem};
 use crate::http::media_type;
 
@@ -139,24 +139,43 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// A patch of a contact, parsed from the request body and its `Content-Type`.
+/// A patch of one resource, parsed from the request body and its `Content-Type`.
 #[derive(Debug, Clone)]
-pub enum ContactPatch {
+pub struct ResourcePatch {
+    document: PatchDocument,
+    writable: &'static [&'static str],
+}
+
+#[derive(Debug, Clone)]
+enum PatchDocument {
     Json(Vec<PatchOperation>),
     Merge(Map<String, Value>),
 }
 
-impl ContactPatch {
-    /// Picks the format from the media type, then reads and checks the document. A missing
-    /// `Content-Type` is taken as `application/json`.
-    pub fn parse(headers: &HeaderMap, body: Value) -> Result<Self, ApiError> {
+impl ResourcePatch {
+    /// Picks the format from the media type, then reads and checks the document against the
+    /// resource's `writable` fields. A missing `Content-Type` is taken as `application/json`.
+    pub fn parse(
+        headers: &HeaderMap,
+        body: Value,
+        writable: &'static [&'static str],
+    ) -> Result<Self, ApiError> {
+        let document = Self::document(headers, body, writable)?;
+        Ok(Self { document, writable })
+    }
+
+    fn document(
+        headers: &HeaderMap,
+        body: Value,
+        writable: &'static [&'static str],
+    ) -> Result<PatchDocument, ApiError> {
         let media = media_type(headers).unwrap_or_else(|| "application/json".into());
         match (media.as_str(), body) {
             ("application/json-patch+json" | "application/json", Value::Array(operations)) => {
-                Self::json(operations)
+                Self::json(operations, writable)
             }
             ("application/merge-patch+json" | "application/json", Value::Object(members)) => {
-                Self::merge(members)
+                Self::merge(members, writable)
             }
             ("application/json-patch+json", _) => Err(ApiError::NotValid(vec![Problem::general(
                 "a JSON Patch document must be an array of operations",
@@ -170,7 +189,10 @@ impl ContactPatch {
         }
     }
 
-    fn json(operations: Vec<Value>) -> Result<Self, ApiError> {
+    fn json(
+        operations: Vec<Value>,
+        writable: &'static [&'static str],
+    ) -> Result<PatchDocument, ApiError> {
         let mut normalized = Vec::with_capacity(operations.len());
         let mut read_only = Vec::new();
         for (index, mut operation) in operations.into_iter().enumerate() {
@@ -184,7 +206,7 @@ impl ContactPatch {
                     let Some(Value::String(pointer)) = members.get_mut(member) else {
                         continue;
                     };
-                    let field = normalize_pointer(pointer).map_err(|message| {
+                    let field = normalize_pointer(pointer, writable).map_err(|message| {
                         ApiError::not_valid(format!("/{index}/{member}"), message)
                     })?;
                     let writes =
@@ -202,18 +224,22 @@ impl ContactPatch {
         let operations = parse_operations(&Value::Array(normalized))
             .map_err(|problem| ApiError::NotValid(vec![problem]))?;
         if read_only.is_empty() {
-            Ok(Self::Json(operations))
+            Ok(PatchDocument::Json(operations))
         } else {
             Err(ApiError::ValidationFailed(read_only))
         }
     }
 
-    fn merge(members: Map<String, Value>) -> Result<Self, ApiError> {
+    fn merge(
+        members: Map<String, Value>,
+        writable: &'static [&'static str],
+    ) -> Result<PatchDocument, ApiError> {
         let mut normalized = Map::new();
         let mut read_only = Vec::new();
         for (key, value) in members {
-            let field = canonical_field(&key)
-                .ok_or_else(|| ApiError::not_valid(key.as_str(), "is not a contact field"))?;
+            let field = canonical_field(&key, writable).ok_or_else(|| {
+                ApiError::not_valid(key.as_str(), "is not a field of this resource")
+            })?;
             if READ_ONLY_FIELDS.contains(&field) {
                 read_only.push(Problem::field(field, "is read-only"));
             }
@@ -222,18 +248,19 @@ impl ContactPatch {
             }
         }
         if read_only.is_empty() {
-            Ok(Self::Merge(normalized))
+            Ok(PatchDocument::Merge(normalized))
         } else {
             Err(ApiError::ValidationFailed(read_only))
         }
     }
 
-    /// The writable fields of `current` after the patch, validated like a create. A failed
-    /// `test` is 409; an operation that cannot apply is 422.
-    pub fn apply(&self, current: &Contact) -> Result<ContactDraft, ApiError> {
-        let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
-        match self {
-            Self::Json(operations) => {
+    /// The writable fields of `current` (the resource as the API returns it) after the patch,
+    /// for the caller to validate like a create. A failed `test` is 409; an operation that
+    /// cannot apply is 422.
+    pub fn apply(&self, current: Value) -> Result<Value, ApiError> {
+        let mut doc = current;
+        match &self.document {
+            PatchDocument::Json(operations) => {
                 apply_operations(&mut doc, operations).map_err(|failure| match failure {
                     PatchFailure::TestFailed { index } => ApiError::Conflict(Problem::field(
                         format!("/{index}"),
@@ -241,41 +268,44 @@ impl ContactPatch {
                     )),
                     PatchFailure::Invalid { index, reason } => ApiError::invalid(
                         format!("/{index}/path"),
-                        format!("cannot be applied to this contact: {reason}"),
+                        format!("cannot be applied: {reason}"),
                     ),
                 })?
             }
-            Self::Merge(members) => apply_merge(&mut doc, &Value::Object(members.clone())),
+            PatchDocument::Merge(members) => apply_merge(&mut doc, &Value::Object(members.clone())),
         }
         if let Value::Object(fields) = &mut doc {
-            fields.retain(|key, _| !READ_ONLY_FIELDS.contains(&key.as_str()));
+            fields.retain(|key, _| self.writable.contains(&key.as_str()));
         }
-        ContactDraft::parse(&doc)
+        Ok(doc)
     }
 }
 
-/// The canonical name of a contact field, matched case-insensitively.
-fn canonical_field(name: &str) -> Option<&'static str> {
+/// The canonical name of a field, matched case-insensitively.
+fn canonical_field(name: &str, writable: &'static [&'static str]) -> Option<&'static str> {
     READ_ONLY_FIELDS
         .iter()
-        .chain(WRITABLE_FIELDS.iter())
+        .chain(writable.iter())
         .find(|field| field.eq_ignore_ascii_case(name))
         .copied()
 }
 
 /// Makes the leading `/` optional and the first segment case-insensitive; deeper segments stay
 /// exact RFC 6901. Returns the field the pointer starts in.
-fn normalize_pointer(pointer: &mut String) -> Result<&'static str, String> {
+fn normalize_pointer(
+    pointer: &mut String,
+    writable: &'static [&'static str],
+) -> Result<&'static str, String> {
     let trimmed = pointer.strip_prefix('/').unwrap_or(pointer);
     let (first, rest) = match trimmed.find('/') {
         Some(at) => trimmed.split_at(at),
         None => (trimmed, ""),
     };
     if first.is_empty() {
-        return Err("must name a contact field; use PUT to replace the whole contact".into());
+        return Err("must name a field; a patch cannot replace the whole resource".into());
     }
-    let field =
-        canonical_field(first).ok_or_else(|| format!("'{first}' is not a contact field"))?;
+    let field = canonical_field(first, writable)
+        .ok_or_else(|| format!("'{first}' is not a field of this resource"))?;
     *pointer = format!("/{field}{rest}");
     Ok(field)
 }
@@ -283,6 +313,7 @@ fn normalize_pointer(pointer: &mut String) -> Result<&'static str, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contact::WRITABLE_FIELDS;
     use serde_json::json;
 
     fn ops(value: Value) -> Vec<PatchOperation> {
@@ -354,11 +385,14 @@ mod tests {
             ("createdat", "/createdAt"),
         ] {
             let mut pointer = raw.to_string();
-            normalize_pointer(&mut pointer).unwrap();
+            normalize_pointer(&mut pointer, &WRITABLE_FIELDS).unwrap();
             assert_eq!(pointer, normalized);
         }
         for bad in ["", "/", "/nickname", "x/y"] {
-            assert!(normalize_pointer(&mut bad.to_string()).is_err(), "{bad}");
+            assert!(
+                normalize_pointer(&mut bad.to_string(), &WRITABLE_FIELDS).is_err(),
+                "{bad}"
+            );
         }
     }
 }
