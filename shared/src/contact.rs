@@ -22,8 +22,8 @@ pub const WRITABLE_FIELDS: [&str; 7] = [
 /// The fields only the server writes.
 pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "createdAt", "updatedAt", "version"];
 
-const MAX_NAME: usize = 100;
-const MAX_DESCRIPTION: usize = 2000;
+pub(crate) const MAX_NAME: usize = 100;
+pub(crate) const MAX_DESCRIPTION: usize = 2000;
 const MAX_EMAIL: usize = 254;
 const MAX_GROUPS: usize = 50;
 const MAX_CUSTOM_FIELDS: usize = 50;
@@ -131,23 +131,8 @@ impl ContactDraft {
     /// Parses a request body. Type errors and unknown fields are 400; broken rules are 422;
     /// either way every bad field is reported, each once.
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let Value::Object(object) = body else {
-            return Err(ApiError::NotValid(vec![Problem::general(
-                "the body must be a JSON object",
-            )]));
-        };
-        let mut report = Report::default();
-        for key in object.keys() {
-            if READ_ONLY_FIELDS.contains(&key.as_str()) {
-                report.invalid(key, "is read-only");
-            } else if !WRITABLE_FIELDS.contains(&key.as_str()) {
-                report.not_valid(key, "is not a known field");
-            }
-        }
-        let name = report.text(object, "name", MAX_NAME);
-        if name.is_none() && report.is_clean_for("name") {
-            report.invalid("name", "is required");
-        }
+        let (object, mut report) = Report::start(body, &WRITABLE_FIELDS)?;
+        let name = report.required_text(object, "name", MAX_NAME);
         let surname = report.text(object, "surname", MAX_NAME);
         let description = report.text(object, "description", MAX_DESCRIPTION);
         let email = report
@@ -174,12 +159,48 @@ impl ContactDraft {
 
 /// Collects problems while a body is read, so every bad field is reported in one answer.
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     malformed: Vec<Problem>,
     broken: Vec<Problem>,
 }
 
 impl Report {
+    /// The body's members, after refusing a non-object (400), unknown members (400) and
+    /// read-only members (422).
+    pub(crate) fn start<'a>(
+        body: &'a Value,
+        writable: &[&str],
+    ) -> Result<(&'a Map<String, Value>, Self), ApiError> {
+        let Value::Object(object) = body else {
+            return Err(ApiError::NotValid(vec![Problem::general(
+                "the body must be a JSON object",
+            )]));
+        };
+        let mut report = Self::default();
+        for key in object.keys() {
+            if READ_ONLY_FIELDS.contains(&key.as_str()) {
+                report.invalid(key, "is read-only");
+            } else if !writable.contains(&key.as_str()) {
+                report.not_valid(key, "is not a known field");
+            }
+        }
+        Ok((object, report))
+    }
+
+    /// A trimmed text that must be given and not blank.
+    pub(crate) fn required_text(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        max: usize,
+    ) -> Option<String> {
+        let text = self.text(object, field, max);
+        if text.is_none() && self.is_clean_for(field) {
+            self.invalid(field, "is required");
+        }
+        text
+    }
+
     fn not_valid(&mut self, field: &str, message: &str) {
         self.malformed.push(Problem::field(field, message));
     }
@@ -213,7 +234,12 @@ impl Report {
     }
 
     /// A trimmed text of at most `max` characters; empty text counts as not given.
-    fn text(&mut self, object: &Map<String, Value>, field: &str, max: usize) -> Option<String> {
+    pub(crate) fn text(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        max: usize,
+    ) -> Option<String> {
         let text = self.string(object, field)?.trim();
         if text.chars().count() > max {
             self.invalid(field, &format!("must be at most {max} characters"));
@@ -288,7 +314,7 @@ impl Report {
         Some(fields.clone())
     }
 
-    fn finish(self) -> Result<(), ApiError> {
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
         if !self.malformed.is_empty() {
             Err(ApiError::NotValid(self.malformed))
         } else if !self.broken.is_empty() {

@@ -141,6 +141,14 @@ impl Query {
         }
     }
 
+    /// Every value of `name`, for parameters that may repeat.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The one value of `name`; given twice is a 400.
     pub fn single(&self, name: &str) -> Result<Option<&str>, ApiError> {
         let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v);

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod endpoints;
 pub mod envelope;
 pub mod error;
+pub mod group;
 pub mod http;
 pub mod patch;
 pub mod routes;
