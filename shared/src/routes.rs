@@ -14,6 +14,12 @@ pub const ROUTES: &[Route] = &[
     ("POST", "/v1/contacts/{id}", "update-contact"),
     ("PATCH", "/v1/contacts/{id}", "patch-contact"),
     ("DELETE", "/v1/contacts/{id}", "delete-contact"),
+    ("POST", "/v1/contacts/bulk-delete", "bulk-delete-contacts"),
+    ("POST", "/v1/groups", "create-group"),
+    ("GET", "/v1/groups", "list-groups"),
+    ("GET", "/v1/groups/{id}", "get-group"),
+    ("PATCH", "/v1/groups/{id}", "patch-group"),
+    ("DELETE", "/v1/groups/{id}", "delete-group"),
 ];
 
 /// The methods served on a path, empty when no route has that path.
@@ -52,6 +58,7 @@ mod tests {
         );
         assert!(methods_for("/v1/contacts/abc/x").is_empty());
         assert!(methods_for("/v1/contact").is_empty());
+        assert_eq!(methods_for("/v1/groups/abc"), ["GET", "PATCH", "DELETE"]);
         assert!(methods_for("/").is_empty());
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /v1/contacts: creates a contact.`
+//! `POST /v1/contacts`: creates a contact.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

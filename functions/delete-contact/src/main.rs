@@ -1,4 +1,4 @@
-//! `DELETE /v1/contacts/{id}: deletes a contact.`
+//! `DELETE /v1/contacts/{id}`: deletes a contact.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `GET /v1/contacts/{id}: reads one contact.`
+//! `GET /v1/contacts/{id}`: reads one contact.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

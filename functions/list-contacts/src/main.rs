@@ -1,4 +1,4 @@
-//! `GET /v1/contacts: one page of the tenant's contacts, in creation order.`
+//! `GET /v1/contacts`: one page of the tenant's contacts, in creation order.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `PUT and POST /v1/contacts/{id}: replaces a contact's writable fields.`
+//! `PUT and POST /v1/contacts/{id}`: replaces a contact's writable fields.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -235,6 +235,12 @@ impl TestApp {
             "update-contact" => self.send(endpoints::update_contact, request).await,
             "patch-contact" => self.send(endpoints::patch_contact, request).await,
             "delete-contact" => self.send(endpoints::delete_contact, request).await,
+            "bulk-delete-contacts" => self.send(endpoints::bulk_delete_contacts, request).await,
+            "create-group" => self.send(endpoints::create_group, request).await,
+            "list-groups" => self.send(endpoints::list_groups, request).await,
+            "get-group" => self.send(endpoints::get_group, request).await,
+            "patch-group" => self.send(endpoints::patch_group, request).await,
+            "delete-group" => self.send(endpoints::delete_group, request).await,
             "route-not-found" => self.send(endpoints::route_not_found, request).await,
             other => panic!("no handler for {other}: add it to TestApp::call"),
         }

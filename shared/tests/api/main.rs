@@ -6,6 +6,7 @@ mod auth;
 mod create;
 mod delete;
 mod get;
+mod groups;
 mod helpers;
 mod isolation;
 mod keys;

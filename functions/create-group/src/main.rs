@@ -1,0 +1,6 @@
+//! `POST /v1/groups`: creates a group.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::create_group).await
+}

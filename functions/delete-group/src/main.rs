@@ -1,0 +1,6 @@
+//! `DELETE /v1/groups/{id}`: deletes a group no contact is in.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::delete_group).await
+}

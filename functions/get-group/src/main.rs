@@ -1,0 +1,6 @@
+//! `GET /v1/groups/{id}`: reads one group.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::get_group).await
+}

@@ -1,0 +1,6 @@
+//! `GET /v1/groups`: one page of the tenant's groups, in creation order.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::list_groups).await
+}

@@ -1,0 +1,6 @@
+//! `PATCH /v1/groups/{id}`: applies a Merge Patch or JSON Patch to a group.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(shared::endpoints::patch_group).await
+}
