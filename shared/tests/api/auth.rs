@@ -8,9 +8,10 @@ use crate::helpers::{SECRET, TestApp, TestRequest, spawn_app, token_with};
 
 const SOME_ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
 
-/// Every contact function, with a request that it would otherwise accept, and the scope it needs.
+/// Every function, with a request that it would otherwise accept, and the scope it needs.
 fn every_endpoint(app: &TestApp) -> Vec<(&'static str, TestRequest, &'static str)> {
     let item = format!("/v1/contacts/{SOME_ID}");
+    let group = format!("/v1/groups/{SOME_ID}");
     vec![
         (
             "create-contact",
@@ -31,6 +32,25 @@ fn every_endpoint(app: &TestApp) -> Vec<(&'static str, TestRequest, &'static str
             "write",
         ),
         ("delete-contact", app.request("DELETE", &item), "write"),
+        (
+            "bulk-delete-contacts",
+            app.request("POST", "/v1/contacts/bulk-delete")
+                .json(json!({"ids": [SOME_ID]})),
+            "write",
+        ),
+        (
+            "create-group",
+            app.request("POST", "/v1/groups").json(json!({"name": "g"})),
+            "write",
+        ),
+        ("list-groups", app.request("GET", "/v1/groups"), "read"),
+        ("get-group", app.request("GET", &group), "read"),
+        (
+            "patch-group",
+            app.request("PATCH", &group).json(json!({"name": "g"})),
+            "write",
+        ),
+        ("delete-group", app.request("DELETE", &group), "write"),
     ]
 }
 

@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod bulk;
 mod create;
 mod delete;
+mod filters;
 mod get;
 mod groups;
 mod helpers;

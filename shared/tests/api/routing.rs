@@ -150,6 +150,12 @@ fn the_openapi_document_describes_exactly_the_routes() {
         ("replaceContact", "update-contact"),
         ("replaceContactByPost", "update-contact"),
         ("patchContact", "patch-contact"),
+        ("bulkDeleteContacts", "bulk-delete-contacts"),
+        ("createGroup", "create-group"),
+        ("listGroups", "list-groups"),
+        ("getGroup", "get-group"),
+        ("patchGroup", "patch-group"),
+        ("deleteGroup", "delete-group"),
         ("deleteContact", "delete-contact"),
     ]
     .into();

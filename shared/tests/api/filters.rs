@@ -1,0 +1,164 @@
+use serde_json::{Value, json};
+use shared::endpoints::list_contacts;
+
+use crate::groups::group;
+use crate::helpers::{TestApp, spawn_app};
+
+async fn ids(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
+    let response = app
+        .send(
+            list_contacts,
+            app.request("GET", &format!("/v1/contacts?{query}")),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{query}: {:#}", response.body);
+    let ids = response.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    (
+        ids,
+        response.data()["nextCursor"].as_str().map(str::to_string),
+    )
+}
+
+async fn contact(app: &TestApp, body: Value) -> String {
+    app.create(body).await["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn group_filters_take_ids_or_names_and_return_the_union_once_in_creation_order() {
+    let app = spawn_app().await;
+    let (a, b, c) = (
+        group(&app, "Alpha").await,
+        group(&app, "Beta").await,
+        group(&app, "Gamma").await,
+    );
+    let c1 = contact(&app, json!({"name": "1", "groups": [a]})).await;
+    let c2 = contact(&app, json!({"name": "2", "groups": [b]})).await;
+    let c3 = contact(&app, json!({"name": "3", "groups": [a, b]})).await;
+    let _c4 = contact(&app, json!({"name": "4", "groups": [c]})).await;
+    let _c5 = contact(&app, json!({"name": "5"})).await;
+    for query in [
+        format!("group={a}&group={b}"),
+        format!("group={a},{b}"),
+        "group=alpha,BETA".to_string(),
+        format!("group=Alpha&group={b}"),
+    ] {
+        assert_eq!(
+            ids(&app, &query).await.0,
+            [c1.clone(), c2.clone(), c3.clone()],
+            "{query}"
+        );
+    }
+    assert_eq!(
+        ids(&app, &format!("group={a}")).await.0,
+        [c1.clone(), c3.clone()]
+    );
+    assert_eq!(ids(&app, "group=nobody").await.0, Vec::<String>::new());
+    // Pages of a filtered list, walked with its cursor.
+    let (first, cursor) = ids(&app, &format!("group={a},{b}&limit=2")).await;
+    assert_eq!(first, [c1, c2]);
+    let (rest, end) = ids(
+        &app,
+        &format!("group={a},{b}&limit=2&cursor={}", cursor.clone().unwrap()),
+    )
+    .await;
+    assert_eq!((rest, end), (vec![c3], None));
+    // A cursor belongs to its query.
+    for other in [format!("group={a}&limit=2"), "limit=2".to_string()] {
+        let response = app
+            .send(
+                list_contacts,
+                app.request(
+                    "GET",
+                    &format!("/v1/contacts?{other}&cursor={}", cursor.clone().unwrap()),
+                ),
+            )
+            .await;
+        response.assert_error(400, "not_valid");
+    }
+}
+
+#[tokio::test]
+async fn email_finds_the_one_contact_case_insensitively() {
+    let app = spawn_app().await;
+    let g = group(&app, "G").await;
+    let id = contact(
+        &app,
+        json!({"name": "E", "email": "Find.Me@Example.com", "groups": [g]}),
+    )
+    .await;
+    contact(&app, json!({"name": "Other", "email": "other@example.com"})).await;
+    assert_eq!(
+        ids(&app, "email=find.me@example.COM").await,
+        (vec![id.clone()], None)
+    );
+    assert_eq!(
+        ids(&app, "email=nobody@example.com").await.0,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&app, &format!("email=find.me@example.com&group={g}"))
+            .await
+            .0,
+        [id]
+    );
+    assert_eq!(
+        ids(&app, "email=find.me@example.com&group=nothing").await.0,
+        Vec::<String>::new()
+    );
+    let response = app
+        .send(
+            list_contacts,
+            app.request("GET", "/v1/contacts?email=not-an-address"),
+        )
+        .await;
+    response.assert_error(400, "not_valid");
+}
+
+#[tokio::test]
+async fn pages_by_number_match_pages_by_cursor() {
+    let app = spawn_app().await;
+    let mut all = Vec::new();
+    for i in 0..7 {
+        all.push(contact(&app, json!({"name": format!("p{i}")})).await);
+    }
+    assert_eq!(ids(&app, "limit=3&page=1").await.0, all[0..3]);
+    assert_eq!(ids(&app, "limit=3&page=2").await.0, all[3..6]);
+    let (last, cursor) = ids(&app, "limit=3&page=3").await;
+    assert_eq!((last, cursor), (all[6..].to_vec(), None));
+    assert_eq!(ids(&app, "limit=3&page=9").await, (Vec::new(), None));
+    for query in [
+        "page=0",
+        "page=x",
+        "limit=100&page=101",
+        "page=10001",
+        "page=2&cursor=abc",
+        "group=",
+        "group=,",
+    ] {
+        let response = app
+            .send(
+                list_contacts,
+                app.request("GET", &format!("/v1/contacts?{query}")),
+            )
+            .await;
+        response.assert_error(400, "not_valid");
+    }
+    assert_eq!(
+        ids(&app, "limit=100&page=100").await.0.len(),
+        0,
+        "page × limit = 10 000 is allowed"
+    );
+    let eleven: Vec<String> = (0..11).map(|i| format!("g{i}")).collect();
+    let response = app
+        .send(
+            list_contacts,
+            app.request("GET", &format!("/v1/contacts?group={}", eleven.join(","))),
+        )
+        .await;
+    response.assert_error(400, "not_valid");
+}
