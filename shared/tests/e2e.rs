@@ -262,6 +262,72 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
             .contains("Basic")
     );
 
+    // Groups, a group filter and a bulk delete through their own functions.
+    let group = send(
+        &agent,
+        "POST",
+        &format!("{base}/v1/groups"),
+        &[auth, json_type],
+        Some(r#"{"name":"E2E"}"#),
+    );
+    assert_eq!(group.status, 201, "{:#}", group.body);
+    let group_id = group.body["data"]["id"].as_str().unwrap().to_string();
+    let member = send(
+        &agent,
+        "POST",
+        &format!("{base}/v1/contacts"),
+        &[auth, json_type],
+        Some(&json!({"name": "Member", "groups": [group_id]}).to_string()),
+    );
+    assert_eq!(member.status, 201, "{:#}", member.body);
+    let member_id = member.body["data"]["id"].as_str().unwrap().to_string();
+    let filtered = send(
+        &agent,
+        "GET",
+        &format!("{base}/v1/contacts?group=e2e"),
+        &[auth],
+        None,
+    );
+    assert_eq!(filtered.body["data"]["items"][0]["id"], member_id.as_str());
+    let busy = send(
+        &agent,
+        "DELETE",
+        &format!("{base}/v1/groups/{group_id}"),
+        &[auth],
+        None,
+    );
+    assert_eq!(busy.status, 409);
+    let bulk = send(
+        &agent,
+        "POST",
+        &format!("{base}/v1/contacts/bulk-delete"),
+        &[auth, json_type],
+        Some(&json!({"ids": [member_id, "nope"]}).to_string()),
+    );
+    assert_eq!(bulk.status, 200, "{:#}", bulk.body);
+    assert_eq!(bulk.body["data"]["deleted"], 1);
+    let renamed = send(
+        &agent,
+        "PATCH",
+        &format!("{base}/v1/groups/{group_id}"),
+        &[auth, ("content-type", "application/merge-patch+json")],
+        Some(r#"{"name":"E2E renamed"}"#),
+    );
+    assert_eq!(renamed.status, 200);
+    let listed_groups = send(&agent, "GET", &format!("{base}/v1/groups"), &[auth], None);
+    assert_eq!(
+        listed_groups.body["data"]["items"][0]["name"],
+        "E2E renamed"
+    );
+    let empty = send(
+        &agent,
+        "DELETE",
+        &format!("{base}/v1/groups/{group_id}"),
+        &[auth],
+        None,
+    );
+    assert_eq!(empty.status, 204);
+
     let unauthenticated = send(&agent, "GET", &format!("{base}/v1/contacts"), &[], None);
     assert_eq!(unauthenticated.status, 401);
     assert_eq!(

@@ -1,0 +1,249 @@
+//! A page costs reads in proportion to `limit`, not to the size of the tenant: 10 000 contacts
+//! in 100 groups in one tenant, and DynamoDB's own `ScannedCount` (plus the items of the gets)
+//! for the first page, a group-filtered page, a two-group page and an e-mail lookup.
+//! It uses a table of its own, created as template.yaml declares it, so that the rest of the
+//! suite does not run against 20 000 extra items.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use jsonwebtoken::{EncodingKey, Header};
+use lambda_http::{Body, Request};
+use serde_json::{Value, json};
+use serde_yaml_ng::Value as Yaml;
+use shared::App;
+use shared::auth::TenantId;
+use shared::config::{Config, JwtKey};
+use shared::contact::{Contact, ContactDraft};
+use shared::endpoints;
+use shared::envelope::Reply;
+use shared::error::ApiError;
+
+const CONTACTS: usize = 10_000;
+const GROUPS: usize = 100;
+const LIMIT: u64 = 10;
+
+async fn table_like_the_template(client: &aws_sdk_dynamodb::Client, name: &str) {
+    let template: Yaml = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap(),
+    )
+    .unwrap();
+    let props = &template["Resources"]["ContactsTable"]["Properties"];
+    assert!(
+        props.get("GlobalSecondaryIndexes").is_none(),
+        "the template gained indexes: create them here too"
+    );
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
+    for def in props["AttributeDefinitions"].as_sequence().unwrap() {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(def["AttributeName"].as_str().unwrap())
+                .attribute_type(ScalarAttributeType::from(
+                    def["AttributeType"].as_str().unwrap(),
+                ))
+                .build()
+                .unwrap(),
+        );
+    }
+    for key in props["KeySchema"].as_sequence().unwrap() {
+        create = create.key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key["AttributeName"].as_str().unwrap())
+                .key_type(KeyType::from(key["KeyType"].as_str().unwrap()))
+                .build()
+                .unwrap(),
+        );
+    }
+    create.send().await.unwrap();
+}
+
+fn get(path: &str, token: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(format!("https://api.test{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::Empty)
+        .unwrap()
+}
+
+async fn send<H, F>(app: &'static App, handler: H, request: Request) -> Value
+where
+    H: Fn(&'static App, Request) -> F,
+    F: std::future::Future<Output = Result<Reply, ApiError>>,
+{
+    let response = shared::http::handle(app, request, handler).await;
+    assert_eq!(response.status(), 200);
+    match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        _ => panic!("no body"),
+    }
+}
+
+/// Items read by `app` while `f` runs.
+async fn reads<F: std::future::Future<Output = Value>>(app: &App, f: F) -> (u64, Value) {
+    let before = app.store.items_read();
+    let body = f.await;
+    (app.store.items_read() - before, body)
+}
+
+#[tokio::test]
+async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts() {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
+        "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
+    );
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
+    table_like_the_template(&client, &table).await;
+    let config = Config {
+        table_name: table.clone(),
+        jwt_key: JwtKey::Hs256("cost-secret".into()),
+        jwt_issuer: None,
+        jwt_audience: None,
+        cursor_secret: "cost-cursor".into(),
+        api_key_cache: std::time::Duration::ZERO,
+    };
+    let app: &'static App = Box::leak(Box::new(App::new(&config, client.clone()).unwrap()));
+    let tenant = TenantId::parse("big").unwrap();
+    let now = jsonwebtoken::get_current_timestamp();
+    let token = jsonwebtoken::encode(
+        &Header::default(),
+        &json!({"sub": "cost", "tenant": "big", "exp": now + 3600, "scope": "contacts:read contacts:write"}),
+        &EncodingKey::from_secret(b"cost-secret"),
+    )
+    .unwrap();
+
+    // 100 groups through the API, then 10 000 contacts, contact i in group i % 100.
+    let mut groups = Vec::new();
+    for g in 0..GROUPS {
+        let request = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("https://api.test/v1/groups")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::Text(
+                json!({"name": format!("group {g}")}).to_string(),
+            ))
+            .unwrap();
+        let response = shared::http::handle(app, request, endpoints::create_group).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            _ => panic!("no body"),
+        };
+        groups.push(body["data"]["id"].as_str().unwrap().to_string());
+    }
+    let contacts: Vec<Contact> = (0..CONTACTS)
+        .map(|i| {
+            let draft = ContactDraft::parse(&json!({
+                "name": format!("contact {i}"),
+                "email": format!("c{i}@example.com"),
+                "groups": [groups[i % GROUPS]],
+            }))
+            .unwrap();
+            Contact::create(draft, "2026-01-01T00:00:00.000Z")
+        })
+        .collect();
+    app.store.seed_contacts(&tenant, &contacts).await.unwrap();
+
+    let budget = 3 * LIMIT;
+    let (read, body) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get("/v1/contacts?limit=10", &token),
+        ),
+    )
+    .await;
+    assert_eq!(body["data"]["items"].as_array().unwrap().len(), 10);
+    assert_eq!(body["data"]["items"][0]["id"], json!(contacts[0].id));
+    assert!(read <= budget, "first page read {read} items");
+    eprintln!("first page of 10: {read} items read");
+
+    let cursor = body["data"]["nextCursor"].as_str().unwrap().to_string();
+    let (read, _) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get(&format!("/v1/contacts?limit=10&cursor={cursor}"), &token),
+        ),
+    )
+    .await;
+    assert!(read <= budget, "second page read {read} items");
+
+    let one = &groups[7];
+    let (read, body) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get(&format!("/v1/contacts?limit=10&group={one}"), &token),
+        ),
+    )
+    .await;
+    let items = body["data"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert!(items.iter().all(|c| c["groups"][0] == json!(one)));
+    assert_eq!(items[0]["id"], json!(contacts[7].id));
+    assert_eq!(items[1]["id"], json!(contacts[107].id));
+    assert!(read <= budget, "group page read {read} items");
+    eprintln!("group-filtered page of 10: {read} items read");
+
+    let (read, body) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get("/v1/contacts?limit=10&group=group%203,GROUP%204", &token),
+        ),
+    )
+    .await;
+    assert_eq!(body["data"]["items"].as_array().unwrap().len(), 10);
+    // Each named group: one name lookup and at most limit + 1 memberships; then limit contacts.
+    assert!(
+        read <= 2 * (1 + LIMIT + 1) + LIMIT,
+        "two-group page (by name) read {read} items"
+    );
+    eprintln!("two-group page of 10, by name: {read} items read");
+
+    let (read, body) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get("/v1/contacts?email=C9999@example.com", &token),
+        ),
+    )
+    .await;
+    assert_eq!(body["data"]["items"][0]["id"], json!(contacts[9999].id));
+    assert!(read <= 2, "e-mail lookup read {read} items");
+
+    let (read, body) = reads(
+        app,
+        send(
+            app,
+            endpoints::list_contacts,
+            get("/v1/contacts?limit=10&page=5", &token),
+        ),
+    )
+    .await;
+    assert_eq!(body["data"]["items"][0]["id"], json!(contacts[40].id));
+    assert!(read <= 5 * (LIMIT + 1), "page 5 read {read} items");
+    eprintln!("page 5 of 10: {read} items read");
+
+    client
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+}
