@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools build token api-key api-keys revoke-key clean
+.PHONY: dev test bench tools build token api-key api-keys revoke-key clean
 
 ## Install the pinned Python tools (moto, cargo-lambda, SAM CLI) into .venv when missing or stale.
 tools: $(STAMP)
@@ -22,6 +22,10 @@ dev: tools
 ## Everything CI checks: fmt, clippy, all tests against a fresh local DynamoDB, sam validate.
 test: tools
 	infra/test.sh
+
+## The performance report: target/bench/report.json and a table (see README, Performance).
+bench: tools
+	infra/bench.sh
 
 ## Build every function as Lambda runs it (release, this machine's architecture).
 build: tools

@@ -19,6 +19,9 @@ pub struct Config {
     pub cursor_secret: String,
     /// How long a warm function trusts an API key it verified (`API_KEY_CACHE_SECONDS`, 60).
     pub api_key_cache: Duration,
+    /// Whether start-up opens the DynamoDB connection (`DYNAMODB_PREWARM=true`), so the first
+    /// request does not pay for DNS, TCP and TLS.
+    pub prewarm: bool,
 }
 
 /// The one key, and so the one algorithm, that Bearer tokens are verified with.
@@ -65,6 +68,7 @@ impl Config {
             jwt_audience: optional("JWT_AUDIENCE"),
             cursor_secret: required("CURSOR_SECRET")?,
             api_key_cache,
+            prewarm: optional("DYNAMODB_PREWARM").is_some_and(|v| v == "true" || v == "1"),
         })
     }
 }
@@ -77,6 +81,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("api_key_cache", &self.api_key_cache)
+            .field("prewarm", &self.prewarm)
             .finish_non_exhaustive()
     }
 }

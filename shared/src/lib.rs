@@ -39,7 +39,11 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk))
+        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk))?;
+        if config.prewarm {
+            app.store.prewarm().await;
+        }
+        Ok(app)
     }
 
     pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {

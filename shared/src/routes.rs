@@ -24,11 +24,13 @@ pub const ROUTES: &[Route] = &[
 
 /// The methods served on a path, empty when no route has that path.
 pub fn methods_for(path: &str) -> Vec<&'static str> {
-    ROUTES
-        .iter()
-        .filter(|(_, pattern, _)| matches(pattern, path))
-        .map(|(method, _, _)| *method)
-        .collect()
+    let mut methods = Vec::new();
+    for (method, pattern, _) in ROUTES {
+        if matches(pattern, path) && !methods.contains(method) {
+            methods.push(*method);
+        }
+    }
+    methods
 }
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -59,6 +61,11 @@ mod tests {
         assert!(methods_for("/v1/contacts/abc/x").is_empty());
         assert!(methods_for("/v1/contact").is_empty());
         assert_eq!(methods_for("/v1/groups/abc"), ["GET", "PATCH", "DELETE"]);
+        assert_eq!(
+            methods_for("/v1/contacts/bulk-delete"),
+            ["GET", "PUT", "POST", "PATCH", "DELETE"],
+            "each method once"
+        );
         assert!(methods_for("/").is_empty());
     }
 }

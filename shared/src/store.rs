@@ -165,6 +165,23 @@ impl Store {
         self.items_read.load(Ordering::Relaxed)
     }
 
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS) with a read of a key that never exists,
+    /// so the connection pool holds it for the first request. Failure only costs that request
+    /// the connection it would have opened anyway.
+    pub async fn prewarm(&self) {
+        let key = keys::item(AttributeValue::S("PREWARM".into()), AttributeValue::S("PREWARM".into()));
+        let outcome = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .send()
+            .await;
+        if let Err(err) = outcome {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "DynamoDB prewarm failed");
+        }
+    }
+
     fn count_reads(&self, items: usize) {
         self.items_read.fetch_add(items as u64, Ordering::Relaxed);
     }

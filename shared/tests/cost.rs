@@ -109,6 +109,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
         jwt_audience: None,
         cursor_secret: "cost-cursor".into(),
         api_key_cache: std::time::Duration::ZERO,
+        prewarm: false,
     };
     let app: &'static App = Box::leak(Box::new(App::new(&config, client.clone()).unwrap()));
     let tenant = TenantId::parse("big").unwrap();

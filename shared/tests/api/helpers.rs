@@ -47,6 +47,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         jwt_audience: None,
         cursor_secret: "cursor-secret".into(),
         api_key_cache: std::time::Duration::ZERO,
+        prewarm: false,
     };
     adjust(&mut config);
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
