@@ -39,7 +39,9 @@ fn app() -> &'static App {
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .build();
-    Box::leak(Box::new(App::new(&config, aws_sdk_dynamodb::Client::from_conf(sdk)).unwrap()))
+    Box::leak(Box::new(
+        App::new(&config, aws_sdk_dynamodb::Client::from_conf(sdk)).unwrap(),
+    ))
 }
 
 fn request(method: &str, uri: &str, content_type: &str, body: Option<Value>) -> Request {
@@ -73,12 +75,19 @@ fn contact() -> Contact {
 /// polls the future once.
 fn authorize(app: &App, headers: &HeaderMap, scope: Scope) {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    let runtime = RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().build().unwrap());
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    });
     black_box(runtime.block_on(app.authorize(headers, scope)).unwrap());
 }
 
 fn answer(status: u16, data: Value) {
-    let reply = Reply::with_status(lambda_http::http::StatusCode::from_u16(status).unwrap(), data);
+    let reply = Reply::with_status(
+        lambda_http::http::StatusCode::from_u16(status).unwrap(),
+        data,
+    );
     black_box(render(Ok(reply), "bench-request"));
 }
 
@@ -88,105 +97,252 @@ fn paths(c: &mut Criterion) {
     let stored = contact();
     let page: Vec<Contact> = (0..10).map(|_| contact()).collect();
 
-    let create = request("POST", "/v1/contacts", "application/json", Some(body.clone()));
-    c.bench_function("create-contact", |b| b.iter(|| {
-        authorize(app, create.headers(), Scope::Write);
-        let draft = ContactDraft::parse(&json_body(&create).unwrap()).unwrap();
-        let contact = Contact::create(draft, "2026-01-01T00:00:00.000Z");
-        answer(201, serde_json::to_value(&contact).unwrap());
-    }));
-    let update = request("PUT", &format!("/v1/contacts/{ID}"), "application/json", Some(body.clone()));
-    c.bench_function("update-contact", |b| b.iter(|| {
-        authorize(app, update.headers(), Scope::Write);
-        path_id(&update).unwrap();
-        black_box(Preconditions::from_headers(update.headers()));
-        let draft = ContactDraft::parse(&json_body(&update).unwrap()).unwrap();
-        answer(200, serde_json::to_value(stored.replaced_by(draft, "2026-01-02T00:00:00.000Z")).unwrap());
-    }));
-    let patch = request("PATCH", &format!("/v1/contacts/{ID}"), "application/merge-patch+json", Some(json!({"Surname": "Roe", "fields": {"vip": null}})));
-    c.bench_function("patch-contact", |b| b.iter(|| {
-        authorize(app, patch.headers(), Scope::Write);
-        path_id(&patch).unwrap();
-        let parsed = ResourcePatch::parse(patch.headers(), json_body(&patch).unwrap(), &WRITABLE_FIELDS).unwrap();
-        let patched = parsed.apply(serde_json::to_value(&stored).unwrap()).unwrap();
-        let draft = ContactDraft::parse(&patched).unwrap();
-        answer(200, serde_json::to_value(stored.replaced_by(draft, "2026-01-02T00:00:00.000Z")).unwrap());
-    }));
-    let get = request("GET", &format!("/v1/contacts/{ID}?fields=name,email"), "application/json", None);
-    c.bench_function("get-contact", |b| b.iter(|| {
-        authorize(app, get.headers(), Scope::Read);
-        path_id(&get).unwrap();
-        let projection = Projection::parse(&Query::parse(&get, &["fields", "$select"]).unwrap(), CONTACT_FIELDS).unwrap();
-        answer(200, projection.apply(serde_json::to_value(&stored).unwrap()));
-    }));
+    let create = request(
+        "POST",
+        "/v1/contacts",
+        "application/json",
+        Some(body.clone()),
+    );
+    c.bench_function("create-contact", |b| {
+        b.iter(|| {
+            authorize(app, create.headers(), Scope::Write);
+            let draft = ContactDraft::parse(&json_body(&create).unwrap()).unwrap();
+            let contact = Contact::create(draft, "2026-01-01T00:00:00.000Z");
+            answer(201, serde_json::to_value(&contact).unwrap());
+        })
+    });
+    let update = request(
+        "PUT",
+        &format!("/v1/contacts/{ID}"),
+        "application/json",
+        Some(body.clone()),
+    );
+    c.bench_function("update-contact", |b| {
+        b.iter(|| {
+            authorize(app, update.headers(), Scope::Write);
+            path_id(&update).unwrap();
+            black_box(Preconditions::from_headers(update.headers()));
+            let draft = ContactDraft::parse(&json_body(&update).unwrap()).unwrap();
+            answer(
+                200,
+                serde_json::to_value(stored.replaced_by(draft, "2026-01-02T00:00:00.000Z"))
+                    .unwrap(),
+            );
+        })
+    });
+    let patch = request(
+        "PATCH",
+        &format!("/v1/contacts/{ID}"),
+        "application/merge-patch+json",
+        Some(json!({"Surname": "Roe", "fields": {"vip": null}})),
+    );
+    c.bench_function("patch-contact", |b| {
+        b.iter(|| {
+            authorize(app, patch.headers(), Scope::Write);
+            path_id(&patch).unwrap();
+            let parsed = ResourcePatch::parse(
+                patch.headers(),
+                json_body(&patch).unwrap(),
+                &WRITABLE_FIELDS,
+            )
+            .unwrap();
+            let patched = parsed
+                .apply(serde_json::to_value(&stored).unwrap())
+                .unwrap();
+            let draft = ContactDraft::parse(&patched).unwrap();
+            answer(
+                200,
+                serde_json::to_value(stored.replaced_by(draft, "2026-01-02T00:00:00.000Z"))
+                    .unwrap(),
+            );
+        })
+    });
+    let get = request(
+        "GET",
+        &format!("/v1/contacts/{ID}?fields=name,email"),
+        "application/json",
+        None,
+    );
+    c.bench_function("get-contact", |b| {
+        b.iter(|| {
+            authorize(app, get.headers(), Scope::Read);
+            path_id(&get).unwrap();
+            let projection = Projection::parse(
+                &Query::parse(&get, &["fields", "$select"]).unwrap(),
+                CONTACT_FIELDS,
+            )
+            .unwrap();
+            answer(
+                200,
+                projection.apply(serde_json::to_value(&stored).unwrap()),
+            );
+        })
+    });
     let list = request("GET", "/v1/contacts?limit=10", "application/json", None);
-    c.bench_function("list-contacts", |b| b.iter(|| {
-        authorize(app, list.headers(), Scope::Read);
-        let query = Query::parse(&list, &["limit", "cursor", "page", "group", "email", "fields", "$select"]).unwrap();
-        black_box(query.single("limit").unwrap());
-        let tenant = shared::auth::TenantId::parse("acme").unwrap();
-        let cursor = app.cursors.seal(&tenant, "contacts", ID);
-        black_box(app.cursors.open(&tenant, "contacts", &cursor).unwrap());
-        answer(200, json!({"items": serde_json::to_value(&page).unwrap(), "nextCursor": cursor}));
-    }));
-    let delete = request("DELETE", &format!("/v1/contacts/{ID}"), "application/json", None);
-    c.bench_function("delete-contact", |b| b.iter(|| {
-        authorize(app, delete.headers(), Scope::Write);
-        path_id(&delete).unwrap();
-        black_box(Preconditions::from_headers(delete.headers()));
-        black_box(render(Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)), "bench-request"));
-    }));
-    let ids: Vec<String> = (0..10).map(|i| format!("0192f3c0-7b9e-7cc4-9a4e-{i:012}")).collect();
-    let bulk = request("POST", "/v1/contacts/bulk-delete", "application/json", Some(json!({"ids": ids})));
-    c.bench_function("bulk-delete-contacts", |b| b.iter(|| {
-        authorize(app, bulk.headers(), Scope::Write);
-        let body = json_body(&bulk).unwrap();
-        let results: Vec<Value> = body["ids"].as_array().unwrap().iter().map(|id| {
-            let parsed = shared::contact::ResourceId::parse(id.as_str().unwrap()).is_some();
-            json!({"id": id, "success": parsed, "status": "deleted"})
-        }).collect();
-        answer(200, json!({"results": results, "deleted": 10}));
-    }));
+    c.bench_function("list-contacts", |b| {
+        b.iter(|| {
+            authorize(app, list.headers(), Scope::Read);
+            let query = Query::parse(
+                &list,
+                &[
+                    "limit", "cursor", "page", "group", "email", "fields", "$select",
+                ],
+            )
+            .unwrap();
+            black_box(query.single("limit").unwrap());
+            let tenant = shared::auth::TenantId::parse("acme").unwrap();
+            let cursor = app.cursors.seal(&tenant, "contacts", ID);
+            black_box(app.cursors.open(&tenant, "contacts", &cursor).unwrap());
+            answer(
+                200,
+                json!({"items": serde_json::to_value(&page).unwrap(), "nextCursor": cursor}),
+            );
+        })
+    });
+    let delete = request(
+        "DELETE",
+        &format!("/v1/contacts/{ID}"),
+        "application/json",
+        None,
+    );
+    c.bench_function("delete-contact", |b| {
+        b.iter(|| {
+            authorize(app, delete.headers(), Scope::Write);
+            path_id(&delete).unwrap();
+            black_box(Preconditions::from_headers(delete.headers()));
+            black_box(render(
+                Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)),
+                "bench-request",
+            ));
+        })
+    });
+    let ids: Vec<String> = (0..10)
+        .map(|i| format!("0192f3c0-7b9e-7cc4-9a4e-{i:012}"))
+        .collect();
+    let bulk = request(
+        "POST",
+        "/v1/contacts/bulk-delete",
+        "application/json",
+        Some(json!({"ids": ids})),
+    );
+    c.bench_function("bulk-delete-contacts", |b| {
+        b.iter(|| {
+            authorize(app, bulk.headers(), Scope::Write);
+            let body = json_body(&bulk).unwrap();
+            let results: Vec<Value> = body["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| {
+                    let parsed = shared::contact::ResourceId::parse(id.as_str().unwrap()).is_some();
+                    json!({"id": id, "success": parsed, "status": "deleted"})
+                })
+                .collect();
+            answer(200, json!({"results": results, "deleted": 10}));
+        })
+    });
     let group_body = json!({"name": "Friends", "description": "close ones"});
-    let group = Group::create(GroupDraft::parse(&group_body).unwrap(), "2026-01-01T00:00:00.000Z");
-    let create_group = request("POST", "/v1/groups", "application/json", Some(group_body.clone()));
-    c.bench_function("create-group", |b| b.iter(|| {
-        authorize(app, create_group.headers(), Scope::Write);
-        let draft = GroupDraft::parse(&json_body(&create_group).unwrap()).unwrap();
-        answer(201, serde_json::to_value(Group::create(draft, "2026-01-01T00:00:00.000Z")).unwrap());
-    }));
+    let group = Group::create(
+        GroupDraft::parse(&group_body).unwrap(),
+        "2026-01-01T00:00:00.000Z",
+    );
+    let create_group = request(
+        "POST",
+        "/v1/groups",
+        "application/json",
+        Some(group_body.clone()),
+    );
+    c.bench_function("create-group", |b| {
+        b.iter(|| {
+            authorize(app, create_group.headers(), Scope::Write);
+            let draft = GroupDraft::parse(&json_body(&create_group).unwrap()).unwrap();
+            answer(
+                201,
+                serde_json::to_value(Group::create(draft, "2026-01-01T00:00:00.000Z")).unwrap(),
+            );
+        })
+    });
     let get_group = request("GET", &format!("/v1/groups/{ID}"), "application/json", None);
-    c.bench_function("get-group", |b| b.iter(|| {
-        authorize(app, get_group.headers(), Scope::Read);
-        path_id(&get_group).unwrap();
-        let projection = Projection::parse(&Query::parse(&get_group, &["fields", "$select"]).unwrap(), GROUP_FIELDS).unwrap();
-        answer(200, projection.apply(serde_json::to_value(&group).unwrap()));
-    }));
+    c.bench_function("get-group", |b| {
+        b.iter(|| {
+            authorize(app, get_group.headers(), Scope::Read);
+            path_id(&get_group).unwrap();
+            let projection = Projection::parse(
+                &Query::parse(&get_group, &["fields", "$select"]).unwrap(),
+                GROUP_FIELDS,
+            )
+            .unwrap();
+            answer(200, projection.apply(serde_json::to_value(&group).unwrap()));
+        })
+    });
     let groups: Vec<Group> = (0..10).map(|_| group.clone()).collect();
     let list_groups = request("GET", "/v1/groups?limit=10", "application/json", None);
-    c.bench_function("list-groups", |b| b.iter(|| {
-        authorize(app, list_groups.headers(), Scope::Read);
-        black_box(Query::parse(&list_groups, &["limit", "cursor", "page", "fields", "$select"]).unwrap());
-        answer(200, json!({"items": serde_json::to_value(&groups).unwrap(), "nextCursor": null}));
-    }));
-    let patch_group = request("PATCH", &format!("/v1/groups/{ID}"), "application/merge-patch+json", Some(json!({"name": "Close friends"})));
-    c.bench_function("patch-group", |b| b.iter(|| {
-        authorize(app, patch_group.headers(), Scope::Write);
-        let parsed = ResourcePatch::parse(patch_group.headers(), json_body(&patch_group).unwrap(), &GROUP_WRITABLE_FIELDS).unwrap();
-        let draft = GroupDraft::parse(&parsed.apply(serde_json::to_value(&group).unwrap()).unwrap()).unwrap();
-        answer(200, serde_json::to_value(group.replaced_by(draft, "2026-01-02T00:00:00.000Z")).unwrap());
-    }));
-    let delete_group = request("DELETE", &format!("/v1/groups/{ID}"), "application/json", None);
-    c.bench_function("delete-group", |b| b.iter(|| {
-        authorize(app, delete_group.headers(), Scope::Write);
-        path_id(&delete_group).unwrap();
-        black_box(render(Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)), "bench-request"));
-    }));
+    c.bench_function("list-groups", |b| {
+        b.iter(|| {
+            authorize(app, list_groups.headers(), Scope::Read);
+            black_box(
+                Query::parse(
+                    &list_groups,
+                    &["limit", "cursor", "page", "fields", "$select"],
+                )
+                .unwrap(),
+            );
+            answer(
+                200,
+                json!({"items": serde_json::to_value(&groups).unwrap(), "nextCursor": null}),
+            );
+        })
+    });
+    let patch_group = request(
+        "PATCH",
+        &format!("/v1/groups/{ID}"),
+        "application/merge-patch+json",
+        Some(json!({"name": "Close friends"})),
+    );
+    c.bench_function("patch-group", |b| {
+        b.iter(|| {
+            authorize(app, patch_group.headers(), Scope::Write);
+            let parsed = ResourcePatch::parse(
+                patch_group.headers(),
+                json_body(&patch_group).unwrap(),
+                &GROUP_WRITABLE_FIELDS,
+            )
+            .unwrap();
+            let draft =
+                GroupDraft::parse(&parsed.apply(serde_json::to_value(&group).unwrap()).unwrap())
+                    .unwrap();
+            answer(
+                200,
+                serde_json::to_value(group.replaced_by(draft, "2026-01-02T00:00:00.000Z")).unwrap(),
+            );
+        })
+    });
+    let delete_group = request(
+        "DELETE",
+        &format!("/v1/groups/{ID}"),
+        "application/json",
+        None,
+    );
+    c.bench_function("delete-group", |b| {
+        b.iter(|| {
+            authorize(app, delete_group.headers(), Scope::Write);
+            path_id(&delete_group).unwrap();
+            black_box(render(
+                Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)),
+                "bench-request",
+            ));
+        })
+    });
     let nowhere = request("DELETE", "/v1/contacts", "application/json", None);
-    c.bench_function("route-not-found", |b| b.iter(|| {
-        let allow = methods_for(nowhere.uri().path());
-        black_box(render(Err(shared::error::ApiError::MethodNotAllowed { allow }), "bench-request"));
-    }));
+    c.bench_function("route-not-found", |b| {
+        b.iter(|| {
+            let allow = methods_for(nowhere.uri().path());
+            black_box(render(
+                Err(shared::error::ApiError::MethodNotAllowed { allow }),
+                "bench-request",
+            ));
+        })
+    });
 }
 
 criterion_group!(benches, paths);

@@ -15,7 +15,8 @@ pub mod patch;
 pub mod routes;
 pub mod store;
 
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use lambda_http::http::HeaderMap;
 
@@ -38,8 +39,7 @@ impl App {
     /// no "is local" branch.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk))?;
+        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk_config().await))?;
         if config.prewarm {
             app.store.prewarm().await;
         }
@@ -62,4 +62,16 @@ impl App {
     ) -> Result<Principal, ApiError> {
         self.auth.authorize(headers, needed, &self.store).await
     }
+}
+
+/// The SDK configuration every binary and test uses: the usual environment and profile chain,
+/// with an HTTPS client on rustls and ring (smaller than the SDK's default aws-lc client).
+pub async fn sdk_config() -> SdkConfig {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .load()
+        .await
 }

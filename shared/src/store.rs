@@ -169,7 +169,10 @@ impl Store {
     /// so the connection pool holds it for the first request. Failure only costs that request
     /// the connection it would have opened anyway.
     pub async fn prewarm(&self) {
-        let key = keys::item(AttributeValue::S("PREWARM".into()), AttributeValue::S("PREWARM".into()));
+        let key = keys::item(
+            AttributeValue::S("PREWARM".into()),
+            AttributeValue::S("PREWARM".into()),
+        );
         let outcome = self
             .client
             .get_item()

@@ -96,9 +96,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
         std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
         "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
     );
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = shared::sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
     table_like_the_template(&client, &table).await;

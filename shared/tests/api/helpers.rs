@@ -50,9 +50,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         prewarm: false,
     };
     adjust(&mut config);
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = shared::sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     TestApp {
         app: Box::leak(Box::new(App::new(&config, client.clone()).unwrap())),
