@@ -220,7 +220,7 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
         .collect()
         .await;
     let deleted = results.iter().filter(|r| r["success"] == true).count();
-    Ok(Reply::ok(json!({"results": results, "deleted": deleted})))
+    Reply::ok(&json!({"results": results, "deleted": deleted}))
 }
 
 /// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` array,
@@ -451,7 +451,7 @@ async fn list_reply<'a, T: Stored>(
         let (skipped, more) = fetch(limit, after).await?;
         match skipped.last() {
             Some(last) if more => after = Some(*last.id()),
-            _ => return Ok(Reply::ok(json!({"items": [], "nextCursor": null}))),
+            _ => return Reply::ok(&json!({"items": [], "nextCursor": null})),
         }
     }
     let (resources, more) = fetch(limit, after).await?;
@@ -464,12 +464,17 @@ async fn list_reply<'a, T: Stored>(
     };
     let items = resources
         .iter()
-        .map(|resource| Ok(projection.apply(serde_json::to_value(resource)?)))
-        .collect::<Result<Vec<_>, serde_json::Error>>()
-        .map_err(ApiError::internal)?;
-    Ok(Reply::ok(
-        json!({ "items": items, "nextCursor": next_cursor }),
-    ))
+        .map(|resource| projection.select(resource))
+        .collect::<Result<Vec<_>, _>>()?;
+    Reply::ok(&Page { items, next_cursor })
+}
+
+/// The `data` of a list: its items, already serialized, and the cursor of the next page.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    pub items: Vec<Box<serde_json::value::RawValue>>,
+    pub next_cursor: Option<String>,
 }
 
 fn projection(request: &Request, fields: &'static [&'static str]) -> Result<Projection, ApiError> {
@@ -503,9 +508,8 @@ fn resource_reply<T: Stored>(
     resource: &T,
     projection: &Projection,
 ) -> Result<Reply, ApiError> {
-    let data = serde_json::to_value(resource).map_err(ApiError::internal)?;
     Ok(validators(
-        Reply::with_status(status, projection.apply(data)),
+        Reply::raw(status, projection.select(resource)?),
         resource,
     ))
 }

@@ -4,28 +4,36 @@
 
 use lambda_http::http::{HeaderName, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::error::ApiError;
 
-/// A successful answer: a status, optional data, and extra headers.
+/// A successful answer: a status, optional data (already serialized, so a response is
+/// serialized once), and extra headers.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    pub data: Option<Value>,
+    pub data: Option<Box<RawValue>>,
     pub headers: Vec<(HeaderName, String)>,
 }
 
 impl Reply {
     /// 200 with data.
-    pub fn ok(data: Value) -> Self {
+    pub fn ok(data: &impl Serialize) -> Result<Self, ApiError> {
         Self::with_status(StatusCode::OK, data)
     }
 
     /// Any status with data.
-    pub fn with_status(status: StatusCode, data: Value) -> Self {
+    pub fn with_status(status: StatusCode, data: &impl Serialize) -> Result<Self, ApiError> {
+        Ok(Self::raw(status, raw(data)?))
+    }
+
+    /// Any status with data serialized by the caller.
+    pub fn raw(status: StatusCode, data: Box<RawValue>) -> Self {
         Self {
             status,
             data: Some(data),
@@ -49,6 +57,21 @@ impl Reply {
     }
 }
 
+/// `data` as JSON text.
+pub fn raw(data: &impl Serialize) -> Result<Box<RawValue>, ApiError> {
+    serde_json::value::to_raw_value(data).map_err(ApiError::internal)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    is_success: bool,
+    status_code: u16,
+    data: Option<&'a RawValue>,
+    errors: Vec<Value>,
+    timestamp: String,
+}
+
 /// The server time as the envelope shows it: RFC 3339, UTC, milliseconds.
 pub fn timestamp(at: OffsetDateTime) -> String {
     let format =
@@ -64,13 +87,14 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
     let (status, body, headers) = match outcome {
         Ok(reply) => {
             let body = reply.data.map(|data| {
-                json!({
-                    "isSuccess": true,
-                    "statusCode": reply.status.as_u16(),
-                    "data": data,
-                    "errors": [],
-                    "timestamp": timestamp(OffsetDateTime::now_utc()),
+                serde_json::to_string(&Envelope {
+                    is_success: true,
+                    status_code: reply.status.as_u16(),
+                    data: Some(&data),
+                    errors: Vec::new(),
+                    timestamp: timestamp(OffsetDateTime::now_utc()),
                 })
+                .unwrap_or_default()
             });
             (reply.status, body, reply.headers)
         }
@@ -87,19 +111,20 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
                     None => json!({"code": code, "message": p.message}),
                 })
                 .collect();
-            let body = json!({
-                "isSuccess": false,
-                "statusCode": err.status().as_u16(),
-                "data": null,
-                "errors": errors,
-                "timestamp": timestamp(OffsetDateTime::now_utc()),
-            });
+            let body = serde_json::to_string(&Envelope {
+                is_success: false,
+                status_code: err.status().as_u16(),
+                data: None,
+                errors,
+                timestamp: timestamp(OffsetDateTime::now_utc()),
+            })
+            .unwrap_or_default();
             (err.status(), Some(body), error_headers(&err))
         }
     };
 
     let mut response = Response::new(match &body {
-        Some(body) => Body::Text(body.to_string()),
+        Some(body) => Body::Text(body.clone()),
         None => Body::Empty,
     });
     *response.status_mut() = status;
@@ -158,7 +183,7 @@ mod tests {
 
     #[test]
     fn success_envelope_has_every_member_and_the_request_id() {
-        let response = render(Ok(Reply::ok(json!({"a": 1}))), "req-1");
+        let response = render(Ok(Reply::ok(&json!({"a": 1})).unwrap()), "req-1");
         let body = body_json(&response);
         assert_eq!(response.status(), 200);
         assert_eq!(body["isSuccess"], true);

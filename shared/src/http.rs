@@ -195,6 +195,21 @@ impl Projection {
         Ok(Self(Some(selected)))
     }
 
+    /// A resource as JSON text with only the selected members: serialized once when nothing is
+    /// selected, through a `Value` when something is.
+    pub fn select(
+        &self,
+        resource: &impl serde::Serialize,
+    ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+        match &self.0 {
+            None => crate::envelope::raw(resource),
+            Some(_) => {
+                let value = serde_json::to_value(resource).map_err(ApiError::internal)?;
+                crate::envelope::raw(&self.apply(value))
+            }
+        }
+    }
+
     /// Keeps only the selected members of an object.
     pub fn apply(&self, value: Value) -> Value {
         match (&self.0, value) {

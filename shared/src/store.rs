@@ -513,41 +513,52 @@ impl Store {
             .and_then(|id| ResourceId::parse(id)))
     }
 
-    /// Deletes a group that no contact is in: 409 while one is. Race-proof: the group is first
-    /// flagged as being deleted (contacts can no longer join it), then checked for members,
-    /// then deleted only if nothing changed in between.
+    /// Deletes a group that no contact is in: 409 while one is. Race-proof in three calls: the
+    /// group is flagged as being deleted (contacts can no longer join it; the update returns the
+    /// group, so no separate read), checked for members, then deleted only if it is still
+    /// flagged at the version the flag saw.
     pub async fn delete_group(
         &self,
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
     ) -> Result<(), ApiError> {
+        let key = keys::item(keys::tenant(tenant), keys::of::<Group>(id));
         for attempt in 0..MAX_ATTEMPTS {
-            let current: Group = self.existing(tenant, id, preconditions).await?;
-            let key = keys::item(keys::tenant(tenant), keys::of::<Group>(id));
             let flagged = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key.clone()))
                 .update_expression("SET deletingSince = :now")
-                .condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", number(current.version))
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK)
                 .expression_attribute_values(":now", AttributeValue::S(now()))
+                .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
-            if let Err(err) = flagged {
-                if is_conditional_failure(&err) {
-                    stale(preconditions, attempt).await?;
-                    continue;
+            let current: Group = match flagged {
+                Ok(output) => decode(output.attributes.unwrap_or_default())?,
+                Err(err) if is_conditional_failure(&err) => {
+                    return Err(ApiError::not_found(Group::NAME));
                 }
-                return Err(err.into());
-            }
-            let members = self
-                .query_prefix(tenant, &keys::member_prefix(id), None, 1)
-                .await?;
-            if !members.is_empty() {
+                Err(err) => return Err(err.into()),
+            };
+            self.count_reads(1);
+            let refusal = match preconditions.check(current.version, &current.updated_at) {
+                Err(err) => Some(err),
+                Ok(()) => {
+                    let members = self
+                        .query_prefix(tenant, &keys::member_prefix(id), None, 1)
+                        .await?;
+                    (!members.is_empty()).then(|| {
+                        ApiError::Conflict(Problem::general(
+                            "the group still has contacts; remove them from it first",
+                        ))
+                    })
+                }
+            };
+            if let Some(refusal) = refusal {
                 // Unflag it; if the group changed meanwhile, the change already dropped the flag.
                 let unflagged = self
                     .client
@@ -565,9 +576,7 @@ impl Store {
                 {
                     return Err(err.into());
                 }
-                return Err(ApiError::Conflict(Problem::general(
-                    "the group still has contacts; remove them from it first",
-                )));
+                return Err(refusal);
             }
             let mut actions = vec![(
                 self.delete_versioned::<Group>(

@@ -291,6 +291,16 @@ async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
         )
         .await;
     stale.assert_error(412, "precondition_failed");
+    // A refused delete leaves the group usable.
+    let joined = app
+        .create(json!({"name": "After 412", "groups": [g]}))
+        .await;
+    let joined = joined["id"].as_str().unwrap();
+    app.send(
+        delete_contact,
+        app.request("DELETE", &format!("/v1/contacts/{joined}")),
+    )
+    .await;
     let response = app
         .send(
             delete_group,
