@@ -158,25 +158,14 @@ pub async fn update_contact(app: &App, request: Request) -> Result<Reply, ApiErr
 
 /// `PATCH /v1/contacts/{id}`: JSON Patch or Merge Patch, atomic, retried on a lost race.
 pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.authorize(request.headers(), Scope::Write).await?;
-    let id = path_id(&request)?;
-    let projection = projection(&request, CONTACT_FIELDS)?;
-    let patch = ResourcePatch::parse(request.headers(), patch_body(&request)?, &WRITABLE_FIELDS)?;
-    let preconditions = Preconditions::from_headers(request.headers());
-    let contact = app
-        .store
-        .update(
-            &principal.tenant,
-            &id,
-            &preconditions,
-            |current: &Contact| {
-                let patched =
-                    patch.apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
-                Ok(current.replaced_by(ContactDraft::parse(&patched)?, &now()))
-            },
-        )
-        .await?;
-    resource_reply(StatusCode::OK, &contact, &projection)
+    patch_one(
+        app,
+        request,
+        CONTACT_FIELDS,
+        &WRITABLE_FIELDS,
+        |current: &Contact, patched| Ok(current.replaced_by(ContactDraft::parse(patched)?, &now())),
+    )
+    .await
 }
 
 /// `DELETE /v1/contacts/{id}`
@@ -333,24 +322,14 @@ pub async fn get_group(app: &App, request: Request) -> Result<Reply, ApiError> {
 
 /// `PATCH /v1/groups/{id}`: Merge Patch, or JSON Patch on `name` and `description`.
 pub async fn patch_group(app: &App, request: Request) -> Result<Reply, ApiError> {
-    let principal = app.authorize(request.headers(), Scope::Write).await?;
-    let id = path_id(&request)?;
-    let projection = projection(&request, GROUP_FIELDS)?;
-    let patch = ResourcePatch::parse(
-        request.headers(),
-        patch_body(&request)?,
+    patch_one(
+        app,
+        request,
+        GROUP_FIELDS,
         &GROUP_WRITABLE_FIELDS,
-    )?;
-    let preconditions = Preconditions::from_headers(request.headers());
-    let group = app
-        .store
-        .update(&principal.tenant, &id, &preconditions, |current: &Group| {
-            let patched =
-                patch.apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
-            Ok(current.replaced_by(GroupDraft::parse(&patched)?, &now()))
-        })
-        .await?;
-    resource_reply(StatusCode::OK, &group, &projection)
+        |current: &Group, patched| Ok(current.replaced_by(GroupDraft::parse(patched)?, &now())),
+    )
+    .await
 }
 
 /// `DELETE /v1/groups/{id}`: 409 while contacts are in it.
@@ -396,6 +375,34 @@ async fn read_one<T: Stored>(
             &resource,
         ));
     }
+    resource_reply(StatusCode::OK, &resource, &projection)
+}
+
+/// `PATCH` of one resource: the patch is re-applied to the current state on every attempt, and
+/// `rebuild` validates the patched fields exactly like a create.
+async fn patch_one<T: Stored>(
+    app: &App,
+    request: Request,
+    fields: &'static [&'static str],
+    writable: &'static [&'static str],
+    rebuild: impl Fn(&T, &Value) -> Result<T, ApiError>,
+) -> Result<Reply, ApiError>
+where
+    crate::store::Store: crate::store::Companions<T>,
+{
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let id = path_id(&request)?;
+    let projection = projection(&request, fields)?;
+    let patch = ResourcePatch::parse(request.headers(), patch_body(&request)?, writable)?;
+    let preconditions = Preconditions::from_headers(request.headers());
+    let resource = app
+        .store
+        .update(&principal.tenant, &id, &preconditions, |current: &T| {
+            let patched =
+                patch.apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
+            rebuild(current, &patched)
+        })
+        .await?;
     resource_reply(StatusCode::OK, &resource, &projection)
 }
 
