@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use shared::apikey::ApiKey;
 use shared::auth::TenantId;
-use shared::envelope::timestamp;
+use shared::envelope::now;
 use shared::store::Store;
 
 const USAGE: &str = "usage:
@@ -47,7 +47,7 @@ async fn run(args: &[String]) -> Result<(), String> {
             if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
                 return Err(format!("scopes must be among {}", SCOPES.join(", ")));
             }
-            let now = timestamp(time::OffsetDateTime::now_utc());
+            let now = now();
             let (key, secret) =
                 ApiKey::generate(&tenant, scopes, &now).map_err(|e| e.to_string())?;
             store

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::auth::{Scope, TenantId};
 use crate::contact::{Contact, ContactDraft, Email, ResourceId, WRITABLE_FIELDS};
-use crate::envelope::{Reply, timestamp};
+use crate::envelope::{Reply, now};
 use crate::error::ApiError;
 use crate::group::{GROUP_WRITABLE_FIELDS, Group, GroupDraft};
 use crate::http::{
@@ -528,10 +528,6 @@ fn validators<T: Stored>(reply: Reply, resource: &T) -> Reply {
         Some(date) => reply.header(header::LAST_MODIFIED, date),
         None => reply,
     }
-}
-
-fn now() -> String {
-    timestamp(time::OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]

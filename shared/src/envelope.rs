@@ -72,6 +72,11 @@ struct Envelope<'a> {
     timestamp: String,
 }
 
+/// The server time now, as the envelope and stored timestamps show it.
+pub fn now() -> String {
+    timestamp(OffsetDateTime::now_utc())
+}
+
 /// The server time as the envelope shows it: RFC 3339, UTC, milliseconds.
 pub fn timestamp(at: OffsetDateTime) -> String {
     let format =
@@ -92,7 +97,7 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
                     status_code: reply.status.as_u16(),
                     data: Some(&data),
                     errors: Vec::new(),
-                    timestamp: timestamp(OffsetDateTime::now_utc()),
+                    timestamp: now(),
                 })
                 .unwrap_or_default()
             });
@@ -116,20 +121,18 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
                 status_code: err.status().as_u16(),
                 data: None,
                 errors,
-                timestamp: timestamp(OffsetDateTime::now_utc()),
+                timestamp: now(),
             })
             .unwrap_or_default();
             (err.status(), Some(body), error_headers(&err))
         }
     };
 
-    let mut response = Response::new(match &body {
-        Some(body) => Body::Text(body.clone()),
-        None => Body::Empty,
-    });
+    let has_body = body.is_some();
+    let mut response = Response::new(body.map_or(Body::Empty, Body::Text));
     *response.status_mut() = status;
     let map = response.headers_mut();
-    if body.is_some() {
+    if has_body {
         map.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use crate::apikey::ApiKey;
 use crate::auth::TenantId;
 use crate::contact::{Contact, ResourceId};
-use crate::envelope::timestamp;
+use crate::envelope::{now, timestamp};
 use crate::error::{ApiError, Problem};
 use crate::group::Group;
 use crate::http::Preconditions;
@@ -216,29 +216,9 @@ impl Store {
         tenant: &TenantId,
         id: &ResourceId,
     ) -> Result<Option<T>, ApiError> {
-        Ok(self
-            .find_item::<T>(tenant, id)
+        self.get(tenant, keys::of::<T>(id))
             .await?
-            .map(|(resource, _)| resource))
-    }
-
-    async fn find_item<T: Stored>(
-        &self,
-        tenant: &TenantId,
-        id: &ResourceId,
-    ) -> Result<Option<(T, HashMap<String, AttributeValue>)>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::item(keys::tenant(tenant), keys::of::<T>(id))))
-            .consistent_read(true)
-            .send()
-            .await?;
-        self.count_reads(usize::from(output.item.is_some()));
-        output
-            .item
-            .map(|item| Ok((decode(item.clone())?, item)))
+            .map(decode)
             .transpose()
     }
 
@@ -919,10 +899,7 @@ impl Companions<Contact> for Store {
         before: Option<&Contact>,
         after: Option<&Contact>,
     ) -> Result<Vec<Action>, ApiError> {
-        let owner = before
-            .or(after)
-            .map(|c| c.id)
-            .ok_or_else(|| ApiError::internal("no contact"))?;
+        let owner = owner(before, after)?;
         let mut actions = self.guard_change(
             tenant,
             before.and_then(Contact::email_key).map(|k| keys::email(&k)),
@@ -992,10 +969,7 @@ impl Companions<Group> for Store {
         before: Option<&Group>,
         after: Option<&Group>,
     ) -> Result<Vec<Action>, ApiError> {
-        let owner = before
-            .or(after)
-            .map(|g| g.id)
-            .ok_or_else(|| ApiError::internal("no group"))?;
+        let owner = owner(before, after)?;
         self.guard_change(
             tenant,
             before.map(|g| keys::group_name(&g.name_key())),
@@ -1007,6 +981,14 @@ impl Companions<Group> for Store {
     }
 }
 
+/// The id of the resource a write is about (it exists before, after, or both).
+fn owner<T: Stored>(before: Option<&T>, after: Option<&T>) -> Result<ResourceId, ApiError> {
+    before
+        .or(after)
+        .map(|resource| *resource.id())
+        .ok_or_else(|| ApiError::internal("a write about no resource"))
+}
+
 fn decode<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, ApiError> {
     serde_dynamo::from_item(item)
         .map_err(|err| ApiError::internal(format!("bad stored item: {err}")))
@@ -1014,10 +996,6 @@ fn decode<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<
 
 fn number(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
-}
-
-fn now() -> String {
-    timestamp(time::OffsetDateTime::now_utc())
 }
 
 fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
