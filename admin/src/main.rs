@@ -8,8 +8,8 @@
 use std::process::ExitCode;
 
 use shared::apikey::ApiKey;
-use shared::auth::TenantId;
-use shared::envelope::now;
+use shared::clock::now;
+use shared::identity::TenantId;
 use shared::store::Store;
 
 const USAGE: &str = "usage:

@@ -1,39 +1,39 @@
 //! `handler_us`: the CPU cost of each function's request path with DynamoDB taken out —
-//! authentication (JWT verification), input parsing and validation, the domain step, and the
-//! envelope — through the same shared code the handlers call. `make bench` reads the results.
+//! authentication (JWT verification), the handler's own input parsing (`endpoints::generic` and
+//! `endpoints::lists`), the domain step, and the answer — through the same shared functions the
+//! handlers call. `make bench` reads the results.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::sync::OnceLock;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use jsonwebtoken::{EncodingKey, Header};
-use lambda_http::http::HeaderMap;
+use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::App;
-use shared::auth::Scope;
-use shared::config::{Config, JwtKey};
-use shared::contact::{Contact, ContactDraft, WRITABLE_FIELDS};
-use shared::endpoints::{CONTACT_FIELDS, GROUP_FIELDS, Page};
+use shared::config::Config;
+use shared::contact::Contact;
+use shared::endpoints::contacts::bulk_ids;
+use shared::endpoints::generic::{Creation, Edit, Replacement, Target, created, resource_reply};
+use shared::endpoints::lists::{
+    CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Paging, page_reply,
+};
 use shared::envelope::{Reply, render};
-use shared::group::{GROUP_WRITABLE_FIELDS, Group, GroupDraft};
-use shared::http::{Preconditions, Projection, Query, json_body, path_id};
-use shared::patch::ResourcePatch;
+use shared::error::ApiError;
+use shared::group::Group;
+use shared::http::{Query, path_id};
+use shared::identity::{Scope, TenantId};
+use shared::resource::{Resource, ResourceId};
 use shared::routes::methods_for;
+use shared::testing::token_with;
 
 const ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
+const NOW: &str = "2026-01-02T00:00:00.000Z";
 
 fn app() -> &'static App {
-    let config = Config {
-        table_name: "bench".into(),
-        jwt_key: JwtKey::Hs256("bench-secret".into()),
-        jwt_issuer: None,
-        jwt_audience: None,
-        cursor_secret: "bench-cursor".into(),
-        api_key_cache: std::time::Duration::from_secs(60),
-        prewarm: false,
-    };
+    let mut config = Config::for_tests("bench");
+    config.api_key_cache = std::time::Duration::from_secs(60);
     // The client is never called: nothing here reaches DynamoDB.
     let sdk = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
@@ -45,13 +45,8 @@ fn app() -> &'static App {
 }
 
 fn request(method: &str, uri: &str, content_type: &str, body: Option<Value>) -> Request {
-    let now = jsonwebtoken::get_current_timestamp();
-    let token = jsonwebtoken::encode(
-        &Header::default(),
-        &json!({"sub": "bench", "tenant": "acme", "exp": now + 3600, "scope": "contacts:read contacts:write"}),
-        &EncodingKey::from_secret(b"bench-secret"),
-    )
-    .unwrap();
+    let token =
+        token_with(json!({"tenant": "acme", "exp": jsonwebtoken::get_current_timestamp() + 3600}));
     lambda_http::http::Request::builder()
         .method(method)
         .uri(format!("https://api.example.com{uri}"))
@@ -62,7 +57,7 @@ fn request(method: &str, uri: &str, content_type: &str, body: Option<Value>) -> 
 }
 
 fn contact() -> Contact {
-    let draft = ContactDraft::parse(&json!({
+    let draft = Contact::parse_draft(&json!({
         "name": "John", "surname": "Doe", "email": "john.doe@example.com",
         "phone": "+4917012345678", "description": "Software engineer",
         "fields": {"crmId": "A-17", "vip": true}
@@ -83,22 +78,8 @@ fn authorize(app: &App, headers: &HeaderMap, scope: Scope) {
     black_box(runtime.block_on(app.authorize(headers, scope)).unwrap());
 }
 
-/// The answer as the handlers build it: the resource serialized once (through the projection),
-/// then the envelope.
-fn answer(status: u16, resource: &impl serde::Serialize, projection: &Projection) {
-    let data = projection.select(resource).unwrap();
-    let reply = Reply::raw(
-        lambda_http::http::StatusCode::from_u16(status).unwrap(),
-        data,
-    );
-    black_box(render(Ok(reply), "bench-request"));
-}
-
-fn answer_page<T: serde::Serialize>(items: &[T], next_cursor: Option<String>) {
-    let all = Projection::default();
-    let items = items.iter().map(|item| all.select(item).unwrap()).collect();
-    let reply = Reply::ok(&Page { items, next_cursor }).unwrap();
-    black_box(render(Ok(reply), "bench-request"));
+fn answer(reply: Result<Reply, ApiError>) {
+    black_box(render(Ok(reply.unwrap()), "bench-request"));
 }
 
 fn paths(c: &mut Criterion) {
@@ -106,6 +87,7 @@ fn paths(c: &mut Criterion) {
     let body = json!({"name": "John", "surname": "Doe", "email": "john.doe@example.com", "phone": "+49 170 1234 5678", "fields": {"crmId": "A-17"}});
     let stored = contact();
     let page: Vec<Contact> = (0..10).map(|_| contact()).collect();
+    let tenant = TenantId::parse("acme").unwrap();
 
     let create = request(
         "POST",
@@ -116,9 +98,11 @@ fn paths(c: &mut Criterion) {
     c.bench_function("create-contact", |b| {
         b.iter(|| {
             authorize(app, create.headers(), Scope::Write);
-            let draft = ContactDraft::parse(&json_body(&create).unwrap()).unwrap();
-            let contact = Contact::create(draft, "2026-01-01T00:00:00.000Z");
-            answer(201, &contact, &Projection::default());
+            let input = Creation::<Contact>::parse(&create).unwrap();
+            answer(created(
+                &Contact::create(input.draft, NOW),
+                &input.projection,
+            ));
         })
     });
     let update = request(
@@ -130,14 +114,9 @@ fn paths(c: &mut Criterion) {
     c.bench_function("update-contact", |b| {
         b.iter(|| {
             authorize(app, update.headers(), Scope::Write);
-            path_id(&update).unwrap();
-            black_box(Preconditions::from_headers(update.headers()));
-            let draft = ContactDraft::parse(&json_body(&update).unwrap()).unwrap();
-            answer(
-                200,
-                &stored.replaced_by(draft, "2026-01-02T00:00:00.000Z"),
-                &Projection::default(),
-            );
+            let input = Replacement::<Contact>::parse(&update).unwrap();
+            let next = stored.replaced_by(input.draft, NOW);
+            answer(resource_reply(StatusCode::OK, &next, &input.projection));
         })
     });
     let patch = request(
@@ -149,22 +128,9 @@ fn paths(c: &mut Criterion) {
     c.bench_function("patch-contact", |b| {
         b.iter(|| {
             authorize(app, patch.headers(), Scope::Write);
-            path_id(&patch).unwrap();
-            let parsed = ResourcePatch::parse(
-                patch.headers(),
-                json_body(&patch).unwrap(),
-                &WRITABLE_FIELDS,
-            )
-            .unwrap();
-            let patched = parsed
-                .apply(serde_json::to_value(&stored).unwrap())
-                .unwrap();
-            let draft = ContactDraft::parse(&patched).unwrap();
-            answer(
-                200,
-                &stored.replaced_by(draft, "2026-01-02T00:00:00.000Z"),
-                &Projection::default(),
-            );
+            let edit = Edit::parse::<Contact>(&patch).unwrap();
+            let next = edit.apply(&stored).unwrap();
+            answer(resource_reply(StatusCode::OK, &next, &edit.projection));
         })
     });
     let get = request(
@@ -177,30 +143,20 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, get.headers(), Scope::Read);
             path_id(&get).unwrap();
-            let projection = Projection::parse(
-                &Query::parse(&get, &["fields", "$select"]).unwrap(),
-                CONTACT_FIELDS,
-            )
-            .unwrap();
-            answer(200, &stored, &projection);
+            let projection = shared::endpoints::generic::projection::<Contact>(&get).unwrap();
+            answer(resource_reply(StatusCode::OK, &stored, &projection));
         })
     });
     let list = request("GET", "/v1/contacts?limit=10", "application/json", None);
     c.bench_function("list-contacts", |b| {
         b.iter(|| {
             authorize(app, list.headers(), Scope::Read);
-            let query = Query::parse(
-                &list,
-                &[
-                    "limit", "cursor", "page", "group", "email", "fields", "$select",
-                ],
-            )
-            .unwrap();
-            black_box(query.single("limit").unwrap());
-            let tenant = shared::auth::TenantId::parse("acme").unwrap();
-            let cursor = app.cursors.seal(&tenant, "contacts", ID);
-            black_box(app.cursors.open(&tenant, "contacts", &cursor).unwrap());
-            answer_page(&page, Some(cursor));
+            let query = Query::parse(&list, &CONTACT_LIST_PARAMETERS).unwrap();
+            let paging = Paging::parse::<Contact>(&query).unwrap();
+            let fingerprint = ContactFilter::default().fingerprint();
+            let cursor = app.cursors.seal(&tenant, &fingerprint, ID);
+            black_box(app.cursors.open(&tenant, &fingerprint, &cursor).unwrap());
+            answer(page_reply(&page, Some(cursor), &paging.projection));
         })
     });
     let delete = request(
@@ -212,12 +168,8 @@ fn paths(c: &mut Criterion) {
     c.bench_function("delete-contact", |b| {
         b.iter(|| {
             authorize(app, delete.headers(), Scope::Write);
-            path_id(&delete).unwrap();
-            black_box(Preconditions::from_headers(delete.headers()));
-            black_box(render(
-                Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)),
-                "bench-request",
-            ));
+            black_box(Target::parse(&delete).unwrap());
+            answer(Ok(Reply::empty(StatusCode::NO_CONTENT)));
         })
     });
     let ids: Vec<String> = (0..10)
@@ -232,28 +184,19 @@ fn paths(c: &mut Criterion) {
     c.bench_function("bulk-delete-contacts", |b| {
         b.iter(|| {
             authorize(app, bulk.headers(), Scope::Write);
-            let body = json_body(&bulk).unwrap();
-            let results: Vec<Value> = body["ids"]
-                .as_array()
-                .unwrap()
+            let ids = bulk_ids(&shared::http::json_body(&bulk).unwrap()).unwrap();
+            let results: Vec<Value> = ids
                 .iter()
                 .map(|id| {
-                    let parsed = shared::contact::ResourceId::parse(id.as_str().unwrap()).is_some();
+                    let parsed = ResourceId::parse(id).is_some();
                     json!({"id": id, "success": parsed, "status": "deleted"})
                 })
                 .collect();
-            answer(
-                200,
-                &json!({"results": results, "deleted": 10}),
-                &Projection::default(),
-            );
+            answer(Reply::ok(&json!({"results": results, "deleted": 10})));
         })
     });
     let group_body = json!({"name": "Friends", "description": "close ones"});
-    let group = Group::create(
-        GroupDraft::parse(&group_body).unwrap(),
-        "2026-01-01T00:00:00.000Z",
-    );
+    let group = Group::create(Group::parse_draft(&group_body).unwrap(), NOW);
     let create_group = request(
         "POST",
         "/v1/groups",
@@ -263,12 +206,8 @@ fn paths(c: &mut Criterion) {
     c.bench_function("create-group", |b| {
         b.iter(|| {
             authorize(app, create_group.headers(), Scope::Write);
-            let draft = GroupDraft::parse(&json_body(&create_group).unwrap()).unwrap();
-            answer(
-                201,
-                &Group::create(draft, "2026-01-01T00:00:00.000Z"),
-                &Projection::default(),
-            );
+            let input = Creation::<Group>::parse(&create_group).unwrap();
+            answer(created(&Group::create(input.draft, NOW), &input.projection));
         })
     });
     let get_group = request("GET", &format!("/v1/groups/{ID}"), "application/json", None);
@@ -276,12 +215,8 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, get_group.headers(), Scope::Read);
             path_id(&get_group).unwrap();
-            let projection = Projection::parse(
-                &Query::parse(&get_group, &["fields", "$select"]).unwrap(),
-                GROUP_FIELDS,
-            )
-            .unwrap();
-            answer(200, &group, &projection);
+            let projection = shared::endpoints::generic::projection::<Group>(&get_group).unwrap();
+            answer(resource_reply(StatusCode::OK, &group, &projection));
         })
     });
     let groups: Vec<Group> = (0..10).map(|_| group.clone()).collect();
@@ -289,14 +224,9 @@ fn paths(c: &mut Criterion) {
     c.bench_function("list-groups", |b| {
         b.iter(|| {
             authorize(app, list_groups.headers(), Scope::Read);
-            black_box(
-                Query::parse(
-                    &list_groups,
-                    &["limit", "cursor", "page", "fields", "$select"],
-                )
-                .unwrap(),
-            );
-            answer_page(&groups, None);
+            let query = Query::parse(&list_groups, &GROUP_LIST_PARAMETERS).unwrap();
+            let paging = Paging::parse::<Group>(&query).unwrap();
+            answer(page_reply(&groups, None, &paging.projection));
         })
     });
     let patch_group = request(
@@ -308,20 +238,9 @@ fn paths(c: &mut Criterion) {
     c.bench_function("patch-group", |b| {
         b.iter(|| {
             authorize(app, patch_group.headers(), Scope::Write);
-            let parsed = ResourcePatch::parse(
-                patch_group.headers(),
-                json_body(&patch_group).unwrap(),
-                &GROUP_WRITABLE_FIELDS,
-            )
-            .unwrap();
-            let draft =
-                GroupDraft::parse(&parsed.apply(serde_json::to_value(&group).unwrap()).unwrap())
-                    .unwrap();
-            answer(
-                200,
-                &group.replaced_by(draft, "2026-01-02T00:00:00.000Z"),
-                &Projection::default(),
-            );
+            let edit = Edit::parse::<Group>(&patch_group).unwrap();
+            let next = edit.apply(&group).unwrap();
+            answer(resource_reply(StatusCode::OK, &next, &edit.projection));
         })
     });
     let delete_group = request(
@@ -333,11 +252,8 @@ fn paths(c: &mut Criterion) {
     c.bench_function("delete-group", |b| {
         b.iter(|| {
             authorize(app, delete_group.headers(), Scope::Write);
-            path_id(&delete_group).unwrap();
-            black_box(render(
-                Ok(Reply::empty(lambda_http::http::StatusCode::NO_CONTENT)),
-                "bench-request",
-            ));
+            black_box(Target::parse(&delete_group).unwrap());
+            answer(Ok(Reply::empty(StatusCode::NO_CONTENT)));
         })
     });
     let nowhere = request("DELETE", "/v1/contacts", "application/json", None);
@@ -345,7 +261,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             let allow = methods_for(nowhere.uri().path());
             black_box(render(
-                Err(shared::error::ApiError::MethodNotAllowed { allow }),
+                Err(ApiError::MethodNotAllowed { allow }),
                 "bench-request",
             ));
         })

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::auth::{Principal, TenantId};
+use crate::identity::{Principal, TenantId};
 
 /// A stored API key, without its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,7 +59,6 @@ impl ApiKey {
 
     pub fn principal(&self) -> Option<Principal> {
         Some(Principal::new(
-            format!("apikey:{}", self.key_id),
             TenantId::parse(&self.tenant)?,
             self.scopes.clone(),
         ))

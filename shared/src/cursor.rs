@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::auth::TenantId;
 use crate::error::ApiError;
+use crate::identity::TenantId;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -43,7 +43,7 @@ impl CursorKey {
 
     /// The position a cursor names, if it was made by `seal` for this tenant and query.
     pub fn open(&self, tenant: &TenantId, query: &str, cursor: &str) -> Result<String, ApiError> {
-        let bad = || ApiError::not_valid("cursor", "the cursor is not valid for this query");
+        let bad = || ApiError::malformed("cursor", "the cursor is not valid for this query");
         let (position, tag) = cursor.split_once('.').ok_or_else(bad)?;
         let position = URL_SAFE_NO_PAD.decode(position).map_err(|_| bad())?;
         let position = String::from_utf8(position).map_err(|_| bad())?;

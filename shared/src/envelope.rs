@@ -7,10 +7,9 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::macros::format_description;
 
-use crate::error::ApiError;
+use crate::clock::now;
+use crate::error::{ACCEPT_PATCH, ApiError};
 
 /// A successful answer: a status, optional data (already serialized, so a response is
 /// serialized once), and extra headers.
@@ -70,20 +69,6 @@ struct Envelope<'a> {
     data: Option<&'a RawValue>,
     errors: Vec<Value>,
     timestamp: String,
-}
-
-/// The server time now, as the envelope and stored timestamps show it.
-pub fn now() -> String {
-    timestamp(OffsetDateTime::now_utc())
-}
-
-/// The server time as the envelope shows it: RFC 3339, UTC, milliseconds.
-pub fn timestamp(at: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
 }
 
 /// Renders a handler's outcome, always as a response (never an `Err`, which API Gateway would
@@ -158,7 +143,7 @@ fn error_headers(err: &ApiError) -> Vec<(HeaderName, String)> {
         ApiError::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
         ApiError::UnsupportedPatchType => vec![(
             HeaderName::from_static("accept-patch"),
-            crate::patch::ACCEPT_PATCH.to_string(),
+            ACCEPT_PATCH.to_string(),
         )],
         ApiError::Unavailable => vec![(header::RETRY_AFTER, "1".to_string())],
         _ => Vec::new(),
@@ -175,13 +160,6 @@ mod tests {
             Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
             _ => Value::Null,
         }
-    }
-
-    #[test]
-    fn timestamp_is_rfc3339_utc_with_milliseconds() {
-        let at = OffsetDateTime::from_unix_timestamp_nanos(1_779_466_287_386_123_456)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(timestamp(at), "2026-05-22T16:11:27.386Z");
     }
 
     #[test]
@@ -203,7 +181,7 @@ mod tests {
 
     #[test]
     fn error_envelope_has_null_data_and_one_entry_per_problem() {
-        let err = ApiError::ValidationFailed(vec![
+        let err = ApiError::Unprocessable(vec![
             Problem::field("name", "required"),
             Problem::field("email", "bad"),
         ]);

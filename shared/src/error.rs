@@ -5,6 +5,10 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
+/// The media types PATCH accepts, as `Accept-Patch` lists them.
+pub const ACCEPT_PATCH: &str =
+    "application/json-patch+json, application/merge-patch+json, application/json";
+
 /// One entry of the envelope's `errors` array, without its `code` (the error's variant gives it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -34,8 +38,9 @@ impl Problem {
 /// Everything that can go wrong in a request, as API.md names it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("request not valid")]
-    NotValid(Vec<Problem>),
+    /// 400 `not_valid`: the request cannot be read (syntax, types, unknown names).
+    #[error("request malformed")]
+    Malformed(Vec<Problem>),
     #[error("authentication required: {0}")]
     Unauthenticated(String),
     #[error("permission denied: {0}")]
@@ -55,8 +60,9 @@ pub enum ApiError {
     /// A PATCH in a format it does not take; answered with `Accept-Patch`.
     #[error("unsupported patch media type")]
     UnsupportedPatchType,
+    /// 422 `validation_failed`: well-formed input that breaks a rule.
     #[error("validation failed")]
-    ValidationFailed(Vec<Problem>),
+    Unprocessable(Vec<Problem>),
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -65,13 +71,13 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 400 about one field.
-    pub fn not_valid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::NotValid(vec![Problem::field(field, message)])
+    pub fn malformed(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Malformed(vec![Problem::field(field, message)])
     }
 
     /// A 422 about one field.
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::ValidationFailed(vec![Problem::field(field, message)])
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unprocessable(vec![Problem::field(field, message)])
     }
 
     /// A 404 for the kind of resource named.
@@ -86,7 +92,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::NotValid(_) => StatusCode::BAD_REQUEST,
+            Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -97,7 +103,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            Self::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,7 +112,7 @@ impl ApiError {
     /// The stable code of API.md's table.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotValid(_) => "not_valid",
+            Self::Malformed(_) => "not_valid",
             Self::Unauthenticated(_) => "invalid_authentication",
             Self::PermissionDenied(_) => "permission_denied",
             Self::NotFound(_) => "not_found",
@@ -115,7 +121,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => "unsupported_media_type",
-            Self::ValidationFailed(_) => "validation_failed",
+            Self::Unprocessable(_) => "validation_failed",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "system_error",
         }
@@ -124,7 +130,7 @@ impl ApiError {
     /// What the client is told: one entry per problem, never internal detail.
     pub fn problems(&self) -> Vec<Problem> {
         match self {
-            Self::NotValid(problems) | Self::ValidationFailed(problems) => problems.clone(),
+            Self::Malformed(problems) | Self::Unprocessable(problems) => problems.clone(),
             Self::Conflict(problem) => vec![problem.clone()],
             Self::Unauthenticated(message)
             | Self::PermissionDenied(message)

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contact::{MAX_DESCRIPTION, MAX_NAME, Report, ResourceId};
 use crate::error::ApiError;
+use crate::resource::{MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId};
 
 /// The fields a client may write on a group.
 pub const GROUP_WRITABLE_FIELDS: [&str; 2] = ["name", "description"];
@@ -70,6 +70,31 @@ impl Group {
     /// The key under which the name is unique.
     pub fn name_key(&self) -> String {
         self.name.to_lowercase()
+    }
+}
+
+impl Resource for Group {
+    const NAME: &'static str = "group";
+    const COLLECTION: &'static str = "groups";
+    const WRITABLE_FIELDS: &'static [&'static str] = &GROUP_WRITABLE_FIELDS;
+    type Draft = GroupDraft;
+    fn parse_draft(body: &Value) -> Result<GroupDraft, ApiError> {
+        GroupDraft::parse(body)
+    }
+    fn create(draft: GroupDraft, now: &str) -> Self {
+        Group::create(draft, now)
+    }
+    fn replaced_by(&self, draft: GroupDraft, now: &str) -> Self {
+        Group::replaced_by(self, draft, now)
+    }
+    fn id(&self) -> &ResourceId {
+        &self.id
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn updated_at(&self) -> &str {
+        &self.updated_at
     }
 }
 

@@ -1,8 +1,29 @@
 //! The contacts API's shared library: every Lambda function is a thin `main` around one handler
 //! in [`endpoints`], and everything two functions need lives here once.
+//!
+//! A request flows top to bottom through this map; a module only uses modules below it.
+//!
+//! - [`lambda`]: start-up of a function and one request through its handler, always answered.
+//! - [`endpoints`]: one handler per function, by resource (`contacts`, `groups`), with the list
+//!   machinery (`lists`) and what every handler shares (`common`).
+//! - [`app`]: what a process builds once (`App`) and the SDK configuration.
+//! - [`auth`]: `Authorization` (Bearer JWT or Basic API key) to a `Principal`, or 401/403;
+//!   [`apikey`]: API keys and their cache.
+//! - [`store`]: every DynamoDB read and write; the key layout lives in `store::keys` only.
+//! - [`http`]: request body, path id, query and projection, parsed into typed input;
+//!   [`preconditions`]: `ETag`, `If-Match`, `If-Unmodified-Since`, `If-None-Match`.
+//! - [`patch`]: JSON Patch and Merge Patch with the API's rules for a resource.
+//! - [`contact`], [`group`]: the resources, their parsed input (drafts) and their rules;
+//!   [`resource`]: what both have in common (id, version, field names).
+//! - [`cursor`]: signed list cursors. [`routes`]: the route table.
+//! - [`envelope`]: the one place a response body is built; [`error`]: the one error type.
+//! - [`identity`]: tenant, scope, principal. [`clock`]: timestamps. [`config`]: environment.
+//! - `testing` (feature `testing`, tests and benches only): the test toolkit.
 
 pub mod apikey;
+pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod contact;
 pub mod cursor;
@@ -11,67 +32,14 @@ pub mod envelope;
 pub mod error;
 pub mod group;
 pub mod http;
+pub mod identity;
+pub mod lambda;
 pub mod patch;
+pub mod preconditions;
+pub mod resource;
 pub mod routes;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-
-use lambda_http::http::HeaderMap;
-
-use crate::auth::{Authenticator, Principal, Scope};
-use crate::config::{Config, ConfigError};
-use crate::cursor::CursorKey;
-use crate::error::ApiError;
-use crate::store::Store;
-
-/// What a function builds once per process and lends to every request.
-pub struct App {
-    pub store: Store,
-    pub auth: Authenticator,
-    pub cursors: CursorKey,
-}
-
-impl App {
-    /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
-    /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
-    /// no "is local" branch.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk_config().await))?;
-        if config.prewarm {
-            app.store.prewarm().await;
-        }
-        Ok(app)
-    }
-
-    pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {
-        Ok(Self {
-            store: Store::new(client, &config.table_name),
-            auth: Authenticator::from_config(config)?,
-            cursors: CursorKey::new(&config.cursor_secret),
-        })
-    }
-
-    /// The caller, if its credentials are valid and cover `needed`.
-    pub async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        needed: Scope,
-    ) -> Result<Principal, ApiError> {
-        self.auth.authorize(headers, needed, &self.store).await
-    }
-}
-
-/// The SDK configuration every binary and test uses: the usual environment and profile chain,
-/// with an HTTPS client on rustls and ring (smaller than the SDK's default aws-lc client).
-pub async fn sdk_config() -> SdkConfig {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .load()
-        .await
-}
+pub use app::{App, sdk_config};

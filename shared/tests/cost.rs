@@ -8,17 +8,17 @@
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use jsonwebtoken::{EncodingKey, Header};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
 use shared::App;
-use shared::auth::TenantId;
-use shared::config::{Config, JwtKey};
+use shared::config::Config;
 use shared::contact::{Contact, ContactDraft};
 use shared::endpoints;
 use shared::envelope::Reply;
 use shared::error::ApiError;
+use shared::identity::TenantId;
+use shared::testing::token_with;
 
 const CONTACTS: usize = 10_000;
 const GROUPS: usize = 100;
@@ -75,7 +75,7 @@ where
     H: Fn(&'static App, Request) -> F,
     F: std::future::Future<Output = Result<Reply, ApiError>>,
 {
-    let response = shared::http::handle(app, request, handler).await;
+    let response = shared::lambda::handle(app, request, handler).await;
     assert_eq!(response.status(), 200);
     match response.body() {
         Body::Text(text) => serde_json::from_str(text).unwrap(),
@@ -100,24 +100,11 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
     table_like_the_template(&client, &table).await;
-    let config = Config {
-        table_name: table.clone(),
-        jwt_key: JwtKey::Hs256("cost-secret".into()),
-        jwt_issuer: None,
-        jwt_audience: None,
-        cursor_secret: "cost-cursor".into(),
-        api_key_cache: std::time::Duration::ZERO,
-        prewarm: false,
-    };
+    let config = Config::for_tests(&table);
     let app: &'static App = Box::leak(Box::new(App::new(&config, client.clone()).unwrap()));
     let tenant = TenantId::parse("big").unwrap();
-    let now = jsonwebtoken::get_current_timestamp();
-    let token = jsonwebtoken::encode(
-        &Header::default(),
-        &json!({"sub": "cost", "tenant": "big", "exp": now + 3600, "scope": "contacts:read contacts:write"}),
-        &EncodingKey::from_secret(b"cost-secret"),
-    )
-    .unwrap();
+    let token =
+        token_with(json!({"tenant": "big", "exp": jsonwebtoken::get_current_timestamp() + 3600}));
 
     // 100 groups through the API, then 10 000 contacts, contact i in group i % 100.
     let mut groups = Vec::new();
@@ -131,7 +118,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
                 json!({"name": format!("group {g}")}).to_string(),
             ))
             .unwrap();
-        let response = shared::http::handle(app, request, endpoints::create_group).await;
+        let response = shared::lambda::handle(app, request, endpoints::create_group).await;
         assert_eq!(response.status(), 201);
         let body: Value = match response.body() {
             Body::Text(text) => serde_json::from_str(text).unwrap(),

@@ -119,13 +119,7 @@ fn admin(args: &[&str]) -> String {
 }
 
 fn token(tenant: &str) -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &json!({"sub": "e2e", "tenant": tenant, "exp": now + 600, "scope": "contacts:read contacts:write"}),
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
+    shared::testing::signed_token(SECRET, json!({"tenant": tenant}))
 }
 
 #[test]

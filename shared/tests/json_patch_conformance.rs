@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use shared::patch::{apply_operations, parse_operations};
+use shared::patch::rfc::{apply_operations, parse_operations};
 
 fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/json-patch-tests")

@@ -1,13 +1,12 @@
 use serde_json::json;
 use shared::endpoints::bulk_delete_contacts;
 
-use crate::groups::group;
 use crate::helpers::{new_tenant, spawn_app, token_with};
 
 #[tokio::test]
 async fn bulk_delete_reports_each_id_once_and_deletes_what_exists() {
     let app = spawn_app().await;
-    let g = group(&app, "G").await;
+    let g = app.group("G").await;
     let a = app
         .create(json!({"name": "A", "email": "a@example.com", "groups": [g]}))
         .await["id"]

@@ -1,7 +1,6 @@
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::endpoints::list_contacts;
 
-use crate::groups::group;
 use crate::helpers::{TestApp, spawn_app};
 
 async fn ids(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
@@ -24,23 +23,19 @@ async fn ids(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
     )
 }
 
-async fn contact(app: &TestApp, body: Value) -> String {
-    app.create(body).await["id"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn group_filters_take_ids_or_names_and_return_the_union_once_in_creation_order() {
     let app = spawn_app().await;
     let (a, b, c) = (
-        group(&app, "Alpha").await,
-        group(&app, "Beta").await,
-        group(&app, "Gamma").await,
+        app.group("Alpha").await,
+        app.group("Beta").await,
+        app.group("Gamma").await,
     );
-    let c1 = contact(&app, json!({"name": "1", "groups": [a]})).await;
-    let c2 = contact(&app, json!({"name": "2", "groups": [b]})).await;
-    let c3 = contact(&app, json!({"name": "3", "groups": [a, b]})).await;
-    let _c4 = contact(&app, json!({"name": "4", "groups": [c]})).await;
-    let _c5 = contact(&app, json!({"name": "5"})).await;
+    let c1 = app.contact(json!({"name": "1", "groups": [a]})).await.0;
+    let c2 = app.contact(json!({"name": "2", "groups": [b]})).await.0;
+    let c3 = app.contact(json!({"name": "3", "groups": [a, b]})).await.0;
+    let _c4 = app.contact(json!({"name": "4", "groups": [c]})).await.0;
+    let _c5 = app.contact(json!({"name": "5"})).await.0;
     for query in [
         format!("group={a}&group={b}"),
         format!("group={a},{b}"),
@@ -85,13 +80,13 @@ async fn group_filters_take_ids_or_names_and_return_the_union_once_in_creation_o
 #[tokio::test]
 async fn email_finds_the_one_contact_case_insensitively() {
     let app = spawn_app().await;
-    let g = group(&app, "G").await;
-    let id = contact(
-        &app,
-        json!({"name": "E", "email": "Find.Me@Example.com", "groups": [g]}),
-    )
-    .await;
-    contact(&app, json!({"name": "Other", "email": "other@example.com"})).await;
+    let g = app.group("G").await;
+    let id = app
+        .contact(json!({"name": "E", "email": "Find.Me@Example.com", "groups": [g]}))
+        .await
+        .0;
+    app.contact(json!({"name": "Other", "email": "other@example.com"}))
+        .await;
     assert_eq!(
         ids(&app, "email=find.me@example.COM").await,
         (vec![id.clone()], None)
@@ -124,7 +119,7 @@ async fn pages_by_number_match_pages_by_cursor() {
     let app = spawn_app().await;
     let mut all = Vec::new();
     for i in 0..7 {
-        all.push(contact(&app, json!({"name": format!("p{i}")})).await);
+        all.push(app.contact(json!({"name": format!("p{i}")})).await.0);
     }
     assert_eq!(ids(&app, "limit=3&page=1").await.0, all[0..3]);
     assert_eq!(ids(&app, "limit=3&page=2").await.0, all[3..6]);

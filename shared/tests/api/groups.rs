@@ -6,19 +6,7 @@ use shared::endpoints::{
     patch_contact, patch_group, update_contact,
 };
 
-use crate::helpers::{TestApp, spawn_app};
-
-pub async fn group(app: &TestApp, name: &str) -> String {
-    let response = app
-        .send(
-            create_group,
-            app.request("POST", "/v1/groups")
-                .json(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(response.status, 201, "{:#}", response.body);
-    response.data()["id"].as_str().unwrap().to_string()
-}
+use crate::helpers::spawn_app;
 
 fn merge(body: Value) -> Body {
     Body::Text(body.to_string())
@@ -55,7 +43,7 @@ async fn create_get_and_list_groups() {
         )
         .await;
     assert_eq!(cached.status, 304);
-    group(&app, "Work").await;
+    app.group("Work").await;
     let listed = app
         .send(
             list_groups,
@@ -124,8 +112,8 @@ async fn bad_group_bodies_are_400_or_422() {
 #[tokio::test]
 async fn patching_a_group_renames_it_and_moves_the_name_guard() {
     let app = spawn_app().await;
-    let id = group(&app, "Old").await;
-    group(&app, "Taken").await;
+    let id = app.group("Old").await;
+    app.group("Taken").await;
     let uri = format!("/v1/groups/{id}");
     let response = app
         .send(
@@ -184,7 +172,7 @@ async fn patching_a_group_renames_it_and_moves_the_name_guard() {
         .await;
     stale.assert_error(412, "precondition_failed");
     // The old name is free again; the new one is taken.
-    group(&app, "OLD").await;
+    app.group("OLD").await;
     let taken = app
         .send(
             create_group,
@@ -198,7 +186,7 @@ async fn patching_a_group_renames_it_and_moves_the_name_guard() {
 #[tokio::test]
 async fn memberships_follow_every_contact_write() {
     let app = spawn_app().await;
-    let (g1, g2) = (group(&app, "One").await, group(&app, "Two").await);
+    let (g1, g2) = (app.group("One").await, app.group("Two").await);
     let members = |keys: &[String], g: &str| {
         keys.iter()
             .filter(|k| k.starts_with(&format!("MEMBER#{g}#")))
@@ -248,7 +236,7 @@ async fn memberships_follow_every_contact_write() {
 #[tokio::test]
 async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
     let app = spawn_app().await;
-    let g = group(&app, "Busy").await;
+    let g = app.group("Busy").await;
     let id = app.create(json!({"name": "C", "groups": [g]})).await["id"]
         .as_str()
         .unwrap()
@@ -330,7 +318,7 @@ async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
 async fn deleting_a_group_while_contacts_join_it_never_leaves_a_member_behind() {
     for _ in 0..3 {
         let app = spawn_app().await;
-        let g = group(&app, "Raced").await;
+        let g = app.group("Raced").await;
         let joins = (0..5).map(|i| {
             app.send(
                 create_contact,
@@ -364,7 +352,7 @@ async fn a_contact_can_be_in_50_groups_but_one_request_adds_at_most_49() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for i in 0..50 {
-        ids.push(group(&app, &format!("g{i}")).await);
+        ids.push(app.group(&format!("g{i}")).await);
     }
     let response = app
         .send(

@@ -105,7 +105,7 @@ async fn a_revoked_key_stops_working_once_the_cache_expires() {
     let app = spawn_app_with(|config| config.api_key_cache = Duration::from_millis(400)).await;
     let (key_id, credentials) = app.api_key(&["contacts:read"]).await;
     assert_eq!(list_with(&app, &basic(&credentials)).await.status, 200);
-    let tenant = shared::auth::TenantId::parse(&app.tenant).unwrap();
+    let tenant = shared::identity::TenantId::parse(&app.tenant).unwrap();
     assert!(
         app.app
             .store
@@ -131,7 +131,7 @@ async fn keys_are_listed_without_secrets() {
     let app = spawn_app().await;
     let (first, credentials) = app.api_key(&["contacts:read"]).await;
     let (second, _) = app.api_key(&["contacts:read", "contacts:write"]).await;
-    let tenant = shared::auth::TenantId::parse(&app.tenant).unwrap();
+    let tenant = shared::identity::TenantId::parse(&app.tenant).unwrap();
     let listed = app.app.store.list_api_keys(&tenant).await.unwrap();
     let mut ids: Vec<&str> = listed.iter().map(|k| k.key_id.as_str()).collect();
     ids.sort();

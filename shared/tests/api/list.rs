@@ -4,12 +4,7 @@ use shared::endpoints::list_contacts;
 use crate::helpers::{TestApp, new_tenant, spawn_app, token_with};
 
 async fn page(app: &TestApp, query: &str) -> (Vec<Value>, Option<String>) {
-    let response = app
-        .send(
-            list_contacts,
-            app.request("GET", &format!("/v1/contacts{query}")),
-        )
-        .await;
+    let response = app.list(query).await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     let items = response.data()["items"].as_array().unwrap().clone();
     let cursor = response.data()["nextCursor"].as_str().map(str::to_string);

@@ -1,23 +1,9 @@
 use futures::future::join_all;
 use lambda_http::Body;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::endpoints::{create_contact, patch_contact};
 
-use crate::helpers::{TestApp, TestResponse, new_tenant, spawn_app, token_with};
-
-async fn contact(app: &TestApp, body: Value) -> (String, Value) {
-    let created = app.create(body).await;
-    (created["id"].as_str().unwrap().to_string(), created)
-}
-
-async fn patch(app: &TestApp, id: &str, content_type: &str, body: Value) -> TestResponse {
-    app.send(
-        patch_contact,
-        app.request("PATCH", &format!("/v1/contacts/{id}"))
-            .raw(content_type, Body::Text(body.to_string())),
-    )
-    .await
-}
+use crate::helpers::{new_tenant, spawn_app, token_with};
 
 const MERGE: &str = "application/merge-patch+json";
 const JSON_PATCH: &str = "application/json-patch+json";
@@ -25,18 +11,17 @@ const JSON_PATCH: &str = "application/json-patch+json";
 #[tokio::test]
 async fn a_merge_patch_changes_only_what_it_names() {
     let app = spawn_app().await;
-    let (id, before) = contact(
-        &app,
+    let (id, before) = app.contact(
         json!({"name": "A", "surname": "S", "email": "a@example.com", "fields": {"x": 1, "y": 2}}),
     )
     .await;
-    let response = patch(
-        &app,
-        &id,
-        MERGE,
-        json!({"surname": null, "phone": "+1 415 555 2671", "fields": {"y": null, "z": true}}),
-    )
-    .await;
+    let response = app
+        .patch(
+            &id,
+            MERGE,
+            json!({"surname": null, "phone": "+1 415 555 2671", "fields": {"y": null, "z": true}}),
+        )
+        .await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     let after = response.data();
     assert_eq!(after["name"], "A");
@@ -53,26 +38,26 @@ async fn a_merge_patch_changes_only_what_it_names() {
 #[tokio::test]
 async fn a_json_patch_applies_all_six_operations_in_order() {
     let app = spawn_app().await;
-    let (id, _) = contact(
-        &app,
-        json!({"name": "A", "surname": "S", "email": "a@example.com", "fields": {"old": "v"}}),
-    )
-    .await;
-    let response = patch(
-        &app,
-        &id,
-        JSON_PATCH,
-        json!([
-            {"op": "test", "path": "/version", "value": 1.0},
-            {"op": "replace", "path": "/name", "value": "B"},
-            {"op": "remove", "path": "/surname"},
-            {"op": "add", "path": "/fields/new", "value": 7},
-            {"op": "move", "from": "/fields/old", "path": "/fields/moved"},
-            {"op": "copy", "from": "/email", "path": "/fields/backup"},
-            {"op": "add", "path": "/description", "value": "added"}
-        ]),
-    )
-    .await;
+    let (id, _) = app
+        .contact(
+            json!({"name": "A", "surname": "S", "email": "a@example.com", "fields": {"old": "v"}}),
+        )
+        .await;
+    let response = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([
+                {"op": "test", "path": "/version", "value": 1.0},
+                {"op": "replace", "path": "/name", "value": "B"},
+                {"op": "remove", "path": "/surname"},
+                {"op": "add", "path": "/fields/new", "value": 7},
+                {"op": "move", "from": "/fields/old", "path": "/fields/moved"},
+                {"op": "copy", "from": "/email", "path": "/fields/backup"},
+                {"op": "add", "path": "/description", "value": "added"}
+            ]),
+        )
+        .await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     let after = response.data();
     assert_eq!(after["name"], "B");
@@ -87,29 +72,27 @@ async fn a_json_patch_applies_all_six_operations_in_order() {
 #[tokio::test]
 async fn the_first_segment_is_case_insensitive_and_its_slash_optional() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A", "fields": {"Phone2": "x"}})).await;
+    let (id, _) = app
+        .contact(json!({"name": "A", "fields": {"Phone2": "x"}}))
+        .await;
     for (i, path) in ["Email", "/email", "email", "/EMAIL"]
         .into_iter()
         .enumerate()
     {
         let address = format!("n{i}@example.com");
-        let response = patch(
-            &app,
-            &id,
-            JSON_PATCH,
-            json!([{"op": "add", "path": path, "value": address}]),
-        )
-        .await;
+        let response = app
+            .patch(
+                &id,
+                JSON_PATCH,
+                json!([{"op": "add", "path": path, "value": address}]),
+            )
+            .await;
         assert_eq!(response.status, 200, "{path}: {:#}", response.body);
         assert_eq!(response.data()["email"], address);
     }
-    let response = patch(
-        &app,
-        &id,
-        MERGE,
-        json!({"NAME": "Upper", "Surname": "Mixed"}),
-    )
-    .await;
+    let response = app
+        .patch(&id, MERGE, json!({"NAME": "Upper", "Surname": "Mixed"}))
+        .await;
     assert_eq!(response.status, 200);
     assert_eq!(
         (
@@ -119,58 +102,58 @@ async fn the_first_segment_is_case_insensitive_and_its_slash_optional() {
         (json!("Upper"), json!("Mixed"))
     );
     // Below the first segment, pointers are exact: /fields/phone2 is not /fields/Phone2.
-    let response = patch(
-        &app,
-        &id,
-        JSON_PATCH,
-        json!([{"op": "remove", "path": "FIELDS/phone2"}]),
-    )
-    .await;
+    let response = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([{"op": "remove", "path": "FIELDS/phone2"}]),
+        )
+        .await;
     response.assert_error(422, "validation_failed");
-    let response = patch(
-        &app,
-        &id,
-        JSON_PATCH,
-        json!([{"op": "remove", "path": "FIELDS/Phone2"}]),
-    )
-    .await;
+    let response = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([{"op": "remove", "path": "FIELDS/Phone2"}]),
+        )
+        .await;
     assert_eq!(response.status, 200);
 }
 
 #[tokio::test]
 async fn application_json_takes_an_array_as_json_patch_and_an_object_as_merge_patch() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A"})).await;
-    let response = patch(
-        &app,
-        &id,
-        "application/json",
-        json!([{"op": "replace", "path": "/name", "value": "FromArray"}]),
-    )
-    .await;
+    let (id, _) = app.contact(json!({"name": "A"})).await;
+    let response = app
+        .patch(
+            &id,
+            "application/json",
+            json!([{"op": "replace", "path": "/name", "value": "FromArray"}]),
+        )
+        .await;
     assert_eq!(response.data()["name"], "FromArray");
-    let response = patch(
-        &app,
-        &id,
-        "application/json; charset=utf-8",
-        json!({"name": "FromObject"}),
-    )
-    .await;
+    let response = app
+        .patch(
+            &id,
+            "application/json; charset=utf-8",
+            json!({"name": "FromObject"}),
+        )
+        .await;
     assert_eq!(response.data()["name"], "FromObject");
-    let response = patch(&app, &id, "application/json", json!("text")).await;
+    let response = app.patch(&id, "application/json", json!("text")).await;
     response.assert_error(400, "not_valid");
 }
 
 #[tokio::test]
 async fn other_media_types_are_415_with_accept_patch() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
     for content_type in [
         "text/plain",
         "application/xml",
         "application/vnd.other+json",
     ] {
-        let response = patch(&app, &id, content_type, json!({"name": "B"})).await;
+        let response = app.patch(&id, content_type, json!({"name": "B"})).await;
         response.assert_error(415, "unsupported_media_type");
         let accept = response.header("accept-patch").unwrap();
         for media in [
@@ -187,7 +170,7 @@ async fn other_media_types_are_415_with_accept_patch() {
 #[tokio::test]
 async fn malformed_patch_documents_are_400_and_change_nothing() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
     for (content_type, body, field) in [
         (JSON_PATCH, json!({"op": "add"}), None),
         (
@@ -226,7 +209,7 @@ async fn malformed_patch_documents_are_400_and_change_nothing() {
         (MERGE, json!({"name": "a", "NAME": "b"}), Some("name")),
         (MERGE, json!({"name": 5}), Some("name")),
     ] {
-        let response = patch(&app, &id, content_type, body.clone()).await;
+        let response = app.patch(&id, content_type, body.clone()).await;
         response.assert_error(400, "not_valid");
         assert_eq!(response.errors()[0].1.as_deref(), field, "{body}");
     }
@@ -244,17 +227,17 @@ async fn malformed_patch_documents_are_400_and_change_nothing() {
 #[tokio::test]
 async fn a_failed_test_is_409_and_nothing_changes() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
-    let response = patch(
-        &app,
-        &id,
-        JSON_PATCH,
-        json!([
-            {"op": "replace", "path": "/name", "value": "B"},
-            {"op": "test", "path": "/name", "value": "A"}
-        ]),
-    )
-    .await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    let response = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([
+                {"op": "replace", "path": "/name", "value": "B"},
+                {"op": "test", "path": "/name", "value": "A"}
+            ]),
+        )
+        .await;
     response.assert_error(409, "conflict");
     assert_eq!(response.errors()[0].1.as_deref(), Some("/1"));
     assert_eq!(app.get(&id).await.unwrap(), before);
@@ -263,7 +246,9 @@ async fn a_failed_test_is_409_and_nothing_changes() {
 #[tokio::test]
 async fn touching_a_read_only_field_is_422_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A", "fields": {"k": "v"}})).await;
+    let (id, before) = app
+        .contact(json!({"name": "A", "fields": {"k": "v"}}))
+        .await;
     for (content_type, body) in [
         (
             JSON_PATCH,
@@ -285,13 +270,12 @@ async fn touching_a_read_only_field_is_422_and_changes_nothing() {
         (MERGE, json!({"version": 5})),
         (MERGE, json!({"CreatedAt": null, "name": "B"})),
     ] {
-        let response = patch(&app, &id, content_type, body.clone()).await;
+        let response = app.patch(&id, content_type, body.clone()).await;
         response.assert_error(422, "validation_failed");
     }
     assert_eq!(app.get(&id).await.unwrap(), before);
     // Reading a read-only field is not touching it.
-    let response = patch(
-        &app,
+    let response = app.patch(
         &id,
         JSON_PATCH,
         json!([{"op": "test", "path": "/version", "value": 1}, {"op": "copy", "from": "/id", "path": "/fields/ref"}]),
@@ -303,11 +287,9 @@ async fn touching_a_read_only_field_is_422_and_changes_nothing() {
 #[tokio::test]
 async fn a_patch_that_leaves_the_contact_invalid_is_422_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, before) = contact(
-        &app,
-        json!({"name": "A", "email": "a@example.com", "groups": []}),
-    )
-    .await;
+    let (id, before) = app
+        .contact(json!({"name": "A", "email": "a@example.com", "groups": []}))
+        .await;
     for (content_type, body, field) in [
         (
             JSON_PATCH,
@@ -324,17 +306,17 @@ async fn a_patch_that_leaves_the_contact_invalid_is_422_and_changes_nothing() {
         ),
         (MERGE, json!({"fields": {"bad key": 1}}), "fields.bad key"),
     ] {
-        let response = patch(&app, &id, content_type, body.clone()).await;
+        let response = app.patch(&id, content_type, body.clone()).await;
         response.assert_error(422, "validation_failed");
         assert_eq!(response.errors()[0].1.as_deref(), Some(field), "{body}");
     }
-    let response = patch(
-        &app,
-        &id,
-        JSON_PATCH,
-        json!([{"op": "remove", "path": "/surname"}]),
-    )
-    .await;
+    let response = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([{"op": "remove", "path": "/surname"}]),
+        )
+        .await;
     response.assert_error(422, "validation_failed");
     assert_eq!(response.errors()[0].1.as_deref(), Some("/0/path"));
     assert_eq!(app.get(&id).await.unwrap(), before);
@@ -345,13 +327,19 @@ async fn changing_the_email_by_patch_moves_the_guard_and_respects_uniqueness() {
     let app = spawn_app().await;
     app.create(json!({"name": "Owner", "email": "taken@example.com"}))
         .await;
-    let (id, before) = contact(&app, json!({"name": "B", "email": "mine@example.com"})).await;
-    let response = patch(&app, &id, MERGE, json!({"email": "TAKEN@example.com"})).await;
+    let (id, before) = app
+        .contact(json!({"name": "B", "email": "mine@example.com"}))
+        .await;
+    let response = app
+        .patch(&id, MERGE, json!({"email": "TAKEN@example.com"}))
+        .await;
     response.assert_error(409, "conflict");
     assert_eq!(response.errors()[0].1.as_deref(), Some("email"));
     assert_eq!(app.get(&id).await.unwrap(), before);
 
-    let response = patch(&app, &id, MERGE, json!({"email": "new@example.com"})).await;
+    let response = app
+        .patch(&id, MERGE, json!({"email": "new@example.com"}))
+        .await;
     assert_eq!(response.status, 200);
     let reuse = app
         .send(
@@ -361,7 +349,7 @@ async fn changing_the_email_by_patch_moves_the_guard_and_respects_uniqueness() {
         )
         .await;
     assert_eq!(reuse.status, 201, "the old address is free again");
-    let response = patch(&app, &id, MERGE, json!({"email": null})).await;
+    let response = app.patch(&id, MERGE, json!({"email": null})).await;
     assert_eq!(response.status, 200);
     let keys = app.stored_keys().await;
     assert_eq!(
@@ -374,7 +362,7 @@ async fn changing_the_email_by_patch_moves_the_guard_and_respects_uniqueness() {
 #[tokio::test]
 async fn preconditions_hold_or_the_patch_is_412() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
     let stale = app
         .send(
             patch_contact,
@@ -404,7 +392,7 @@ async fn preconditions_hold_or_the_patch_is_412() {
 #[tokio::test]
 async fn twenty_concurrent_merge_patches_all_land() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "Busy"})).await;
+    let (id, _) = app.contact(json!({"name": "Busy"})).await;
     let patches = (0..20).map(|i| {
         app.send(
             patch_contact,
@@ -428,9 +416,8 @@ async fn twenty_concurrent_merge_patches_all_land() {
 #[tokio::test]
 async fn patching_a_missing_or_foreign_contact_is_404() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
-    patch(
-        &app,
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    app.patch(
         "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10",
         MERGE,
         json!({"name": "B"}),
@@ -446,7 +433,7 @@ async fn patching_a_missing_or_foreign_contact_is_404() {
         )
         .await;
     foreign.assert_error(404, "not_found");
-    patch(&app, "not-a-uuid", MERGE, json!({"name": "B"}))
+    app.patch("not-a-uuid", MERGE, json!({"name": "B"}))
         .await
         .assert_error(400, "not_valid");
     assert_eq!(app.get(&id).await.unwrap(), before);

@@ -1,22 +1,17 @@
 use futures::future::join_all;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::endpoints::{create_contact, update_contact};
 
-use crate::helpers::{TestApp, new_tenant, spawn_app, token_with};
-
-async fn contact(app: &TestApp, body: Value) -> (String, Value) {
-    let created = app.create(body).await;
-    (created["id"].as_str().unwrap().to_string(), created)
-}
+use crate::helpers::{new_tenant, spawn_app, token_with};
 
 #[tokio::test]
 async fn put_replaces_every_writable_field_and_bumps_the_version() {
     let app = spawn_app().await;
-    let (id, created) = contact(
-        &app,
-        json!({"name": "Old", "surname": "S", "email": "old@example.com", "fields": {"a": 1}}),
-    )
-    .await;
+    let (id, created) = app
+        .contact(
+            json!({"name": "Old", "surname": "S", "email": "old@example.com", "fields": {"a": 1}}),
+        )
+        .await;
     let response = app
         .send(
             update_contact,
@@ -48,7 +43,7 @@ async fn put_replaces_every_writable_field_and_bumps_the_version() {
 #[tokio::test]
 async fn post_to_a_contact_is_the_same_replacement() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "Old"})).await;
+    let (id, _) = app.contact(json!({"name": "Old"})).await;
     let response = app
         .send(
             update_contact,
@@ -63,7 +58,9 @@ async fn post_to_a_contact_is_the_same_replacement() {
 #[tokio::test]
 async fn changing_the_email_moves_its_uniqueness() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A", "email": "first@example.com"})).await;
+    let (id, _) = app
+        .contact(json!({"name": "A", "email": "first@example.com"}))
+        .await;
     let response = app
         .send(
             update_contact,
@@ -87,7 +84,9 @@ async fn changing_the_email_moves_its_uniqueness() {
 #[tokio::test]
 async fn changing_only_the_case_of_the_email_keeps_it() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A", "email": "case@example.com"})).await;
+    let (id, _) = app
+        .contact(json!({"name": "A", "email": "case@example.com"}))
+        .await;
     let response = app
         .send(
             update_contact,
@@ -104,7 +103,9 @@ async fn taking_another_contacts_email_is_409_and_changes_nothing() {
     let app = spawn_app().await;
     app.create(json!({"name": "Owner", "email": "taken@example.com"}))
         .await;
-    let (id, before) = contact(&app, json!({"name": "B", "email": "mine@example.com"})).await;
+    let (id, before) = app
+        .contact(json!({"name": "B", "email": "mine@example.com"}))
+        .await;
     let response = app
         .send(
             update_contact,
@@ -121,7 +122,7 @@ async fn taking_another_contacts_email_is_409_and_changes_nothing() {
 #[tokio::test]
 async fn a_stale_if_match_is_412_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
     for (header, value) in [
         ("if-match", "\"7\""),
         ("if-match", "W/\"1\""),
@@ -143,7 +144,7 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
 #[tokio::test]
 async fn a_matching_precondition_lets_the_write_through() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A"})).await;
+    let (id, _) = app.contact(json!({"name": "A"})).await;
     for (header, value, version) in [
         ("if-match", "\"1\"", 2),
         ("if-match", "*", 3),
@@ -165,7 +166,7 @@ async fn a_matching_precondition_lets_the_write_through() {
 #[tokio::test]
 async fn concurrent_replacements_without_preconditions_are_never_lost() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A"})).await;
+    let (id, _) = app.contact(json!({"name": "A"})).await;
     let writes = (0..10).map(|i| {
         app.send(
             update_contact,
@@ -195,7 +196,7 @@ async fn concurrent_replacements_without_preconditions_are_never_lost() {
 #[tokio::test]
 async fn concurrent_replacements_with_the_same_if_match_have_one_winner() {
     let app = spawn_app().await;
-    let (id, _) = contact(&app, json!({"name": "A"})).await;
+    let (id, _) = app.contact(json!({"name": "A"})).await;
     let writes = (0..5).map(|i| {
         app.send(
             update_contact,
@@ -220,7 +221,7 @@ async fn concurrent_replacements_with_the_same_if_match_have_one_winner() {
 #[tokio::test]
 async fn replacing_a_missing_or_foreign_contact_is_404() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A"})).await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
     for (uri, token) in [
         (
             "/v1/contacts/0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10".to_string(),
@@ -245,7 +246,9 @@ async fn replacing_a_missing_or_foreign_contact_is_404() {
 #[tokio::test]
 async fn an_invalid_replacement_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, before) = contact(&app, json!({"name": "A", "email": "a@example.com"})).await;
+    let (id, before) = app
+        .contact(json!({"name": "A", "email": "a@example.com"}))
+        .await;
     for (body, status) in [
         (json!({"email": "b@example.com"}), 422),
         (

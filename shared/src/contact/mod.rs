@@ -2,12 +2,15 @@
 //! every rule of API.md about its fields. Input is parsed once here; code holding a draft never
 //! checks it again.
 
-use email_address::{EmailAddress, Options};
+mod address;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::resource::{MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId};
+
+pub use address::{Email, Phone};
 
 /// The fields a client may write.
 pub const WRITABLE_FIELDS: [&str; 7] = [
@@ -19,101 +22,10 @@ pub const WRITABLE_FIELDS: [&str; 7] = [
     "groups",
     "fields",
 ];
-/// The fields only the server writes.
-pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "createdAt", "updatedAt", "version"];
-
-pub(crate) const MAX_NAME: usize = 100;
-pub(crate) const MAX_DESCRIPTION: usize = 2000;
-const MAX_EMAIL: usize = 254;
 const MAX_GROUPS: usize = 50;
 const MAX_CUSTOM_FIELDS: usize = 50;
 const MAX_CUSTOM_KEY: usize = 64;
 const MAX_CUSTOM_TEXT: usize = 1000;
-
-/// A resource id as it appears in paths and bodies: a hyphenated UUID, returned in lower case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ResourceId(Uuid);
-
-impl ResourceId {
-    /// A new time-ordered (v7) id, so that ids sort in creation order.
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// Accepts the 36-character hyphenated form only.
-    pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() == 36)
-            .then(|| Uuid::try_parse(raw).ok())
-            .flatten()
-            .map(Self)
-    }
-}
-
-impl Default for ResourceId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for ResourceId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.as_hyphenated().fmt(f)
-    }
-}
-
-/// An e-mail address that parsed; uniqueness is decided on its lower-cased form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.chars().count() > MAX_EMAIL {
-            return Err(format!("must be at most {MAX_EMAIL} characters"));
-        }
-        EmailAddress::parse_with_options(
-            raw,
-            Options::default()
-                .without_display_text()
-                .without_domain_literal()
-                .with_required_tld(),
-        )
-        .map(|_| Self(raw.to_string()))
-        .map_err(|_| "must be a valid e-mail address".to_string())
-    }
-
-    /// The key under which uniqueness is enforced.
-    pub fn unique_key(&self) -> String {
-        self.0.to_lowercase()
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A phone number in E.164, parsed from any international notation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phone(String);
-
-impl Phone {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        const HINT: &str =
-            "must be an international phone number starting with + and a country code";
-        let number = phonenumber::parse(None, raw.trim()).map_err(|_| HINT.to_string())?;
-        if !phonenumber::is_valid(&number) {
-            return Err(HINT.to_string());
-        }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A contact's writable fields after parsing: what create and replace store.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,103 +69,14 @@ impl ContactDraft {
     }
 }
 
-/// Collects problems while a body is read, so every bad field is reported in one answer.
-#[derive(Default)]
-pub(crate) struct Report {
-    malformed: Vec<Problem>,
-    broken: Vec<Problem>,
-}
-
+/// The contact's own members of a body.
 impl Report {
-    /// The body's members, after refusing a non-object (400), unknown members (400) and
-    /// read-only members (422).
-    pub(crate) fn start<'a>(
-        body: &'a Value,
-        writable: &[&str],
-    ) -> Result<(&'a Map<String, Value>, Self), ApiError> {
-        let Value::Object(object) = body else {
-            return Err(ApiError::NotValid(vec![Problem::general(
-                "the body must be a JSON object",
-            )]));
-        };
-        let mut report = Self::default();
-        for key in object.keys() {
-            if READ_ONLY_FIELDS.contains(&key.as_str()) {
-                report.invalid(key, "is read-only");
-            } else if !writable.contains(&key.as_str()) {
-                report.not_valid(key, "is not a known field");
-            }
-        }
-        Ok((object, report))
-    }
-
-    /// A trimmed text that must be given and not blank.
-    pub(crate) fn required_text(
-        &mut self,
-        object: &Map<String, Value>,
-        field: &str,
-        max: usize,
-    ) -> Option<String> {
-        let text = self.text(object, field, max);
-        if text.is_none() && self.is_clean_for(field) {
-            self.invalid(field, "is required");
-        }
-        text
-    }
-
-    fn not_valid(&mut self, field: &str, message: &str) {
-        self.malformed.push(Problem::field(field, message));
-    }
-
-    fn invalid(&mut self, field: &str, message: &str) {
-        self.broken.push(Problem::field(field, message));
-    }
-
-    fn is_clean_for(&self, field: &str) -> bool {
-        !self
-            .malformed
-            .iter()
-            .chain(&self.broken)
-            .any(|p| p.field.as_deref() == Some(field))
-    }
-
-    fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result.map_err(|message| self.invalid(field, &message)).ok()
-    }
-
-    /// A string member; absent and `null` are both "not given".
-    fn string<'a>(&mut self, object: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
-        match object.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text),
-            Some(_) => {
-                self.not_valid(field, "must be a string");
-                None
-            }
-        }
-    }
-
-    /// A trimmed text of at most `max` characters; empty text counts as not given.
-    pub(crate) fn text(
-        &mut self,
-        object: &Map<String, Value>,
-        field: &str,
-        max: usize,
-    ) -> Option<String> {
-        let text = self.string(object, field)?.trim();
-        if text.chars().count() > max {
-            self.invalid(field, &format!("must be at most {max} characters"));
-            return None;
-        }
-        (!text.is_empty()).then(|| text.to_string())
-    }
-
     fn groups(&mut self, object: &Map<String, Value>) -> Option<Vec<ResourceId>> {
         let items = match object.get("groups") {
             None | Some(Value::Null) => return None,
             Some(Value::Array(items)) => items,
             Some(_) => {
-                self.not_valid("groups", "must be an array of group ids");
+                self.malformed("groups", "must be an array of group ids");
                 return None;
             }
         };
@@ -262,18 +85,18 @@ impl Report {
             match item.as_str().and_then(ResourceId::parse) {
                 Some(id) => ids.push(id),
                 None => {
-                    self.not_valid("groups", "every entry must be a group id (a UUID)");
+                    self.malformed("groups", "every entry must be a group id (a UUID)");
                     return None;
                 }
             }
         }
         if ids.len() > MAX_GROUPS {
-            self.invalid("groups", &format!("must hold at most {MAX_GROUPS} groups"));
+            self.unprocessable("groups", &format!("must hold at most {MAX_GROUPS} groups"));
         }
         let mut sorted = ids.clone();
         sorted.sort_unstable();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-            self.invalid("groups", "must not repeat a group");
+            self.unprocessable("groups", "must not repeat a group");
         }
         Some(ids)
     }
@@ -283,12 +106,12 @@ impl Report {
             None | Some(Value::Null) => return None,
             Some(Value::Object(fields)) => fields,
             Some(_) => {
-                self.not_valid("fields", "must be an object");
+                self.malformed("fields", "must be an object");
                 return None;
             }
         };
         if fields.len() > MAX_CUSTOM_FIELDS {
-            self.invalid(
+            self.unprocessable(
                 "fields",
                 &format!("must hold at most {MAX_CUSTOM_FIELDS} fields"),
             );
@@ -298,30 +121,21 @@ impl Report {
             let key_ok = (1..=MAX_CUSTOM_KEY).contains(&key.len())
                 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !key_ok {
-                self.invalid(&path, "names must match [A-Za-z0-9_]{1,64}");
+                self.unprocessable(&path, "names must match [A-Za-z0-9_]{1,64}");
             }
             match value {
-                Value::String(text) if text.chars().count() > MAX_CUSTOM_TEXT => self.invalid(
-                    &path,
-                    &format!("text values must be at most {MAX_CUSTOM_TEXT} characters"),
-                ),
+                Value::String(text) if text.chars().count() > MAX_CUSTOM_TEXT => self
+                    .unprocessable(
+                        &path,
+                        &format!("text values must be at most {MAX_CUSTOM_TEXT} characters"),
+                    ),
                 Value::Array(_) | Value::Object(_) => {
-                    self.not_valid(&path, "must be a string, number, boolean or null")
+                    self.malformed(&path, "must be a string, number, boolean or null")
                 }
                 _ => {}
             }
         }
         Some(fields.clone())
-    }
-
-    pub(crate) fn finish(self) -> Result<(), ApiError> {
-        if !self.malformed.is_empty() {
-            Err(ApiError::NotValid(self.malformed))
-        } else if !self.broken.is_empty() {
-            Err(ApiError::ValidationFailed(self.broken))
-        } else {
-            Ok(())
-        }
     }
 }
 
@@ -376,8 +190,8 @@ impl Contact {
             id,
             name: draft.name,
             surname: draft.surname,
-            email: draft.email.map(|e| e.0),
-            phone: draft.phone.map(|p| p.0),
+            email: draft.email.map(Email::into_string),
+            phone: draft.phone.map(Phone::into_string),
             description: draft.description,
             groups: draft.groups,
             fields: draft.fields,
@@ -390,6 +204,31 @@ impl Contact {
     /// The lower-cased e-mail that this contact holds the uniqueness guard for.
     pub fn email_key(&self) -> Option<String> {
         self.email.as_deref().map(str::to_lowercase)
+    }
+}
+
+impl Resource for Contact {
+    const NAME: &'static str = "contact";
+    const COLLECTION: &'static str = "contacts";
+    const WRITABLE_FIELDS: &'static [&'static str] = &WRITABLE_FIELDS;
+    type Draft = ContactDraft;
+    fn parse_draft(body: &Value) -> Result<ContactDraft, ApiError> {
+        ContactDraft::parse(body)
+    }
+    fn create(draft: ContactDraft, now: &str) -> Self {
+        Contact::create(draft, now)
+    }
+    fn replaced_by(&self, draft: ContactDraft, now: &str) -> Self {
+        Contact::replaced_by(self, draft, now)
+    }
+    fn id(&self) -> &ResourceId {
+        &self.id
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn updated_at(&self) -> &str {
+        &self.updated_at
     }
 }
 
@@ -424,40 +263,6 @@ mod tests {
             draft.email.as_ref().map(Email::unique_key).as_deref(),
             Some("john.doe@example.com")
         );
-    }
-
-    #[test]
-    fn phones_in_many_international_notations_become_e164() {
-        for (raw, e164) in [
-            ("+4917012345678", "+4917012345678"),
-            ("+44 20 7946 0958", "+442079460958"),
-            ("+1 (415) 555-2671", "+14155552671"),
-            ("+33.1.23.45.67.89", "+33123456789"),
-        ] {
-            assert_eq!(
-                Phone::parse(raw).map(|p| p.0),
-                Ok(e164.to_string()),
-                "{raw}"
-            );
-        }
-        for bad in ["12345", "+1", "call me", "+999 123", "0170 1234567"] {
-            assert!(Phone::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn bad_emails_are_refused() {
-        for bad in [
-            "plain",
-            "a@",
-            "@b.com",
-            "John <j@x.com>",
-            "a@b",
-            "a b@c.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad}");
-        }
-        assert!(Email::parse("a.b+tag@sub.example.org").is_ok());
     }
 
     #[test]
@@ -538,19 +343,6 @@ mod tests {
         ] {
             let status = parse(body.clone()).err().map(|e| e.status().as_u16());
             assert_eq!(status, Some(422), "{body}");
-        }
-    }
-
-    #[test]
-    fn resource_ids_must_be_hyphenated_uuids() {
-        assert!(ResourceId::parse("0192F3C0-7B9E-7CC4-9A4E-2F1C5D8E9A10").is_some());
-        for bad in [
-            "",
-            "nope",
-            "0192f3c07b9e7cc49a4e2f1c5d8e9a10",
-            "{0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10}",
-        ] {
-            assert!(ResourceId::parse(bad).is_none(), "{bad}");
         }
     }
 }

@@ -1,0 +1,64 @@
+//! What a function builds once per process (`App`: the store, the authenticator, the cursor key)
+//! and the one SDK configuration every binary and test uses.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use lambda_http::http::HeaderMap;
+
+use crate::auth::Authenticator;
+use crate::config::{Config, ConfigError};
+use crate::cursor::CursorKey;
+use crate::error::ApiError;
+use crate::identity::{Principal, Scope};
+use crate::store::Store;
+
+/// What a function builds once per process and lends to every request.
+pub struct App {
+    pub store: Store,
+    pub auth: Authenticator,
+    pub cursors: CursorKey,
+}
+
+impl App {
+    /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
+    /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
+    /// no "is local" branch.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk_config().await))?;
+        if config.prewarm {
+            app.store.prewarm().await;
+        }
+        Ok(app)
+    }
+
+    pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: Store::new(client, &config.table_name),
+            auth: Authenticator::from_config(config)?,
+            cursors: CursorKey::new(&config.cursor_secret),
+        })
+    }
+
+    /// The caller, if its credentials are valid and cover `needed`.
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        needed: Scope,
+    ) -> Result<Principal, ApiError> {
+        self.auth.authorize(headers, needed, &self.store).await
+    }
+}
+
+/// The SDK configuration every binary and test uses: the usual environment and profile chain,
+/// with an HTTPS client on rustls and ring (smaller than the SDK's default aws-lc client).
+pub async fn sdk_config() -> SdkConfig {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .load()
+        .await
+}

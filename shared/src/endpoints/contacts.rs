@@ -1,0 +1,151 @@
+//! The contact functions: create, read, replace, patch and delete one contact (through the
+//! generic steps), and bulk delete.
+
+use futures::StreamExt;
+use lambda_http::Request;
+use serde_json::{Value, json};
+
+use super::generic::{create_one, delete_one, patch_one, read_one, replace_one};
+use crate::App;
+use crate::contact::Contact;
+use crate::envelope::Reply;
+use crate::error::ApiError;
+use crate::http::json_body;
+use crate::identity::Scope;
+use crate::preconditions::Preconditions;
+use crate::resource::ResourceId;
+
+/// How many ids one bulk delete takes.
+const MAX_BULK_IDS: usize = 100;
+/// How many deletes of one bulk delete run at once.
+const BULK_CONCURRENCY: usize = 8;
+
+/// `POST /v1/contacts`
+pub async fn create_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    create_one::<Contact>(app, request).await
+}
+
+/// `GET /v1/contacts/{id}`
+pub async fn get_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    read_one::<Contact>(app, request).await
+}
+
+/// `PUT /v1/contacts/{id}` and `POST /v1/contacts/{id}`: replaces every writable field.
+pub async fn update_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    replace_one::<Contact>(app, request).await
+}
+
+/// `PATCH /v1/contacts/{id}`: JSON Patch or Merge Patch, atomic, retried on a lost race.
+pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    patch_one::<Contact>(app, request).await
+}
+
+/// `DELETE /v1/contacts/{id}`
+pub async fn delete_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
+    delete_one::<Contact>(app, request).await
+}
+
+/// `POST /v1/contacts/bulk-delete`: each id on its own, a few at a time; repeated ids once.
+pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, ApiError> {
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let body = json_body(&request)?;
+    let ids = bulk_ids(&body)?;
+    let tenant = &principal.tenant;
+    let results: Vec<Value> = futures::stream::iter(ids)
+        .map(|raw| async move {
+            let Some(id) = ResourceId::parse(&raw) else {
+                return json!({"id": raw, "success": false, "status": "invalid_id"});
+            };
+            let outcome = app
+                .store
+                .delete::<Contact>(tenant, &id, &Preconditions::default())
+                .await;
+            let status = match outcome {
+                Ok(()) => "deleted",
+                Err(ApiError::NotFound(_)) => "not_found",
+                Err(ApiError::Unavailable) => "unavailable",
+                Err(err) => {
+                    tracing::error!(error = ?err, "bulk delete of one contact failed");
+                    "error"
+                }
+            };
+            json!({"id": raw, "success": status == "deleted", "status": status})
+        })
+        .buffered(BULK_CONCURRENCY)
+        .collect()
+        .await;
+    let deleted = results.iter().filter(|r| r["success"] == true).count();
+    Reply::ok(&json!({"results": results, "deleted": deleted}))
+}
+
+/// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` array,
+/// 422 when it is empty or longer than 100.
+pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
+    let Value::Object(members) = body else {
+        return Err(ApiError::malformed(
+            "ids",
+            "the body must be {\"ids\": [...]}",
+        ));
+    };
+    if let Some(unknown) = members.keys().find(|k| *k != "ids") {
+        return Err(ApiError::malformed(
+            unknown.as_str(),
+            "is not a known field",
+        ));
+    }
+    let Some(Value::Array(ids)) = members.get("ids") else {
+        return Err(ApiError::malformed(
+            "ids",
+            "must be an array of contact ids",
+        ));
+    };
+    if ids.is_empty() || ids.len() > MAX_BULK_IDS {
+        return Err(ApiError::unprocessable("ids", "must hold 1 to 100 ids"));
+    }
+    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = match id {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
+    Ok(unique)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+
+    #[test]
+    fn bulk_ids_are_checked_and_reported_once() {
+        assert_eq!(
+            bulk_ids(&json!({"ids": ["a", "b", "a", 7]})).unwrap(),
+            ["a", "b", "7"]
+        );
+        for (body, status) in [
+            (json!({}), 400),
+            (json!({"ids": "a"}), 400),
+            (json!([]), 400),
+            (json!({"ids": ["a"], "more": 1}), 400),
+            (json!({"ids": []}), 422),
+            (json!({"ids": vec!["a"; 101]}), 422),
+        ] {
+            let got = bulk_ids(&body).err().map(|e| e.status().as_u16());
+            assert_eq!(got, Some(status), "{body}");
+        }
+        assert!(bulk_ids(&json!({"ids": vec!["a"; 100]})).is_ok());
+    }
+
+    #[test]
+    fn problems_name_their_field() {
+        let err = bulk_ids(&json!({"ids": []})).unwrap_err();
+        assert_eq!(
+            err.problems(),
+            vec![Problem::field("ids", "must hold 1 to 100 ids")]
+        );
+    }
+}

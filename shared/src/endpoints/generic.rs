@@ -1,0 +1,222 @@
+//! The steps every resource's handlers share, written once over [`Resource`]: the typed input a
+//! request carries (`Creation`, `Target`, `Replacement`, `Edit`), and create, read, patch and
+//! delete of one resource with their answers. The benchmark calls the same parsing functions.
+
+use lambda_http::Request;
+use lambda_http::http::{StatusCode, header};
+use serde_json::Value;
+
+use crate::App;
+use crate::clock::now;
+use crate::envelope::Reply;
+use crate::error::ApiError;
+use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
+use crate::identity::Scope;
+use crate::patch::ResourcePatch;
+use crate::preconditions::{Preconditions, etag, http_date, not_modified};
+use crate::resource::{Resource, ResourceId};
+use crate::store::{Companions, Store, Stored};
+
+/// The `fields=` / `$select` projection of an endpoint that takes no other query parameter.
+pub fn projection<T: Resource>(request: &Request) -> Result<Projection, ApiError> {
+    Projection::parse(
+        &Query::parse(request, &PROJECTION_PARAMETERS)?,
+        T::WRITABLE_FIELDS,
+    )
+}
+
+/// What a create reads: the draft and the projection of the answer.
+pub struct Creation<T: Resource> {
+    pub draft: T::Draft,
+    pub projection: Projection,
+}
+
+impl<T: Resource> Creation<T> {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            projection: projection::<T>(request)?,
+            draft: T::parse_draft(&json_body(request)?)?,
+        })
+    }
+}
+
+/// The resource a request is about and the preconditions it puts on it.
+pub struct Target {
+    pub id: ResourceId,
+    pub preconditions: Preconditions,
+}
+
+impl Target {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            id: path_id(request)?,
+            preconditions: Preconditions::from_headers(request.headers()),
+        })
+    }
+}
+
+/// What a full replacement (PUT) reads.
+pub struct Replacement<T: Resource> {
+    pub target: Target,
+    pub draft: T::Draft,
+    pub projection: Projection,
+}
+
+impl<T: Resource> Replacement<T> {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            target: Target::parse(request)?,
+            projection: projection::<T>(request)?,
+            draft: T::parse_draft(&json_body(request)?)?,
+        })
+    }
+}
+
+/// What a PATCH reads.
+pub struct Edit {
+    pub target: Target,
+    pub patch: ResourcePatch,
+    pub projection: Projection,
+}
+
+impl Edit {
+    pub fn parse<T: Resource>(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            target: Target::parse(request)?,
+            projection: projection::<T>(request)?,
+            patch: ResourcePatch::parse(
+                request.headers(),
+                patch_body(request)?,
+                T::WRITABLE_FIELDS,
+            )?,
+        })
+    }
+
+    /// The current resource with the patch applied, validated exactly like a create.
+    pub fn apply<T: Resource + serde::Serialize>(&self, current: &T) -> Result<T, ApiError> {
+        let patched = self
+            .patch
+            .apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
+        Ok(current.replaced_by(T::parse_draft(&patched)?, &now()))
+    }
+}
+
+/// A PATCH body: JSON, with PATCH's own 415 (which names the accepted types).
+fn patch_body(request: &Request) -> Result<Value, ApiError> {
+    json_body(request).map_err(|err| match err {
+        ApiError::UnsupportedMediaType(_) => ApiError::UnsupportedPatchType,
+        other => other,
+    })
+}
+
+/// `POST /v1/<collection>`: 201 with `Location`.
+pub async fn create_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError>
+where
+    Store: Companions<T>,
+{
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let input = Creation::<T>::parse(&request)?;
+    let resource = T::create(input.draft, &now());
+    app.store.create(&principal.tenant, &resource).await?;
+    created(&resource, &input.projection)
+}
+
+/// `GET` of one resource: 200 with validators, or 304 when `If-None-Match` matches.
+pub async fn read_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError> {
+    let principal = app.authorize(request.headers(), Scope::Read).await?;
+    let id = path_id(&request)?;
+    let projection = projection::<T>(&request)?;
+    let resource: T = app
+        .store
+        .find(&principal.tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(T::NAME))?;
+    if not_modified(request.headers(), resource.version()) {
+        return Ok(validators(
+            Reply::empty(StatusCode::NOT_MODIFIED),
+            &resource,
+        ));
+    }
+    resource_reply(StatusCode::OK, &resource, &projection)
+}
+
+/// `PUT` of one resource: every writable field replaced, retried on a lost race.
+pub async fn replace_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError>
+where
+    Store: Companions<T>,
+{
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let input = Replacement::<T>::parse(&request)?;
+    let Target { id, preconditions } = &input.target;
+    let resource = app
+        .store
+        .update(&principal.tenant, id, preconditions, |current: &T| {
+            Ok(current.replaced_by(input.draft.clone(), &now()))
+        })
+        .await?;
+    resource_reply(StatusCode::OK, &resource, &input.projection)
+}
+
+/// `PATCH` of one resource: the patch is re-applied to the current state on every attempt.
+pub async fn patch_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError>
+where
+    Store: Companions<T>,
+{
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let edit = Edit::parse::<T>(&request)?;
+    let Target { id, preconditions } = &edit.target;
+    let resource = app
+        .store
+        .update(&principal.tenant, id, preconditions, |current: &T| {
+            edit.apply(current)
+        })
+        .await?;
+    resource_reply(StatusCode::OK, &resource, &edit.projection)
+}
+
+/// `DELETE` of one resource: 204.
+pub async fn delete_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError>
+where
+    Store: Companions<T>,
+{
+    let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let Target { id, preconditions } = Target::parse(&request)?;
+    app.store
+        .delete::<T>(&principal.tenant, &id, &preconditions)
+        .await?;
+    Ok(Reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// 201 with `Location: /v1/<collection>/<id>`.
+pub fn created<T: Resource + serde::Serialize>(
+    resource: &T,
+    projection: &Projection,
+) -> Result<Reply, ApiError> {
+    Ok(
+        resource_reply(StatusCode::CREATED, resource, projection)?.header(
+            header::LOCATION,
+            format!("/v1/{}/{}", T::COLLECTION, resource.id()),
+        ),
+    )
+}
+
+/// One resource, projected, with its validators.
+pub fn resource_reply<T: Resource + serde::Serialize>(
+    status: StatusCode,
+    resource: &T,
+    projection: &Projection,
+) -> Result<Reply, ApiError> {
+    Ok(validators(
+        Reply::raw(status, projection.select(resource)?),
+        resource,
+    ))
+}
+
+/// `ETag` and `Last-Modified` of one resource.
+fn validators<T: Resource>(reply: Reply, resource: &T) -> Reply {
+    let reply = reply.header(header::ETAG, etag(resource.version()));
+    match http_date(resource.updated_at()) {
+        Some(date) => reply.header(header::LAST_MODIFIED, date),
+        None => reply,
+    }
+}

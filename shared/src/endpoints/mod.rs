@@ -1,0 +1,37 @@
+//! One handler per Lambda function, by resource. Each reads like its route: authorize, parse
+//! typed input, make one store call, answer. A function's `main.rs` only hands its handler to
+//! `lambda::serve`.
+//!
+//! - [`generic`]: the typed input of a request and the create/read/replace/patch/delete steps
+//!   every resource shares;
+//! - [`contacts`], [`groups`]: the handlers of each resource;
+//! - [`lists`]: paging, filters and cursors of the two lists.
+
+pub mod contacts;
+pub mod generic;
+pub mod groups;
+pub mod lists;
+
+use lambda_http::Request;
+
+use crate::App;
+use crate::envelope::Reply;
+use crate::error::ApiError;
+use crate::routes::methods_for;
+
+pub use contacts::{
+    bulk_delete_contacts, create_contact, delete_contact, get_contact, patch_contact,
+    update_contact,
+};
+pub use groups::{create_group, delete_group, get_group, patch_group};
+pub use lists::{list_contacts, list_groups};
+
+/// The `$default` route: 405 with `Allow` on a known path, else 404.
+pub async fn route_not_found(_app: &App, request: Request) -> Result<Reply, ApiError> {
+    let allow = methods_for(request.uri().path());
+    if allow.is_empty() {
+        Err(ApiError::NotFound("no route matches this path".into()))
+    } else {
+        Err(ApiError::MethodNotAllowed { allow })
+    }
+}

@@ -1,0 +1,204 @@
+//! What every resource (contact, group) has in common: its id, the read-only fields the server
+//! writes, the names a client may write or select, and `Report`, which reads a request body into
+//! a draft with the API's 400/422 split.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+
+/// The fields only the server writes.
+pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "createdAt", "updatedAt", "version"];
+
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// A resource of the API, as it is stored and returned, and the draft it is made from.
+pub trait Resource: Sized {
+    /// Its name in messages ("contact").
+    const NAME: &'static str;
+    /// Its collection, the path segment after `/v1/` ("contacts").
+    const COLLECTION: &'static str;
+    /// The fields a client may write.
+    const WRITABLE_FIELDS: &'static [&'static str];
+    /// Its writable fields after parsing.
+    type Draft: Clone;
+    /// Parses a request body (or a patched resource) into a draft: 400 or 422 when it is not one.
+    fn parse_draft(body: &Value) -> Result<Self::Draft, ApiError>;
+    /// A new resource, version 1.
+    fn create(draft: Self::Draft, now: &str) -> Self;
+    /// This resource with every writable field replaced by `draft`, one version later.
+    fn replaced_by(&self, draft: Self::Draft, now: &str) -> Self;
+    fn id(&self) -> &ResourceId;
+    fn version(&self) -> u64;
+    fn updated_at(&self) -> &str;
+}
+
+/// Every field name of a resource, as `fields=` selects them: `id`, the writable fields, then
+/// the other read-only ones.
+pub fn field_names(writable: &'static [&'static str]) -> impl Iterator<Item = &'static str> {
+    READ_ONLY_FIELDS[..1]
+        .iter()
+        .chain(writable)
+        .chain(&READ_ONLY_FIELDS[1..])
+        .copied()
+}
+
+/// A resource id as it appears in paths and bodies: a hyphenated UUID, returned in lower case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResourceId(Uuid);
+
+impl ResourceId {
+    /// A new time-ordered (v7) id, so that ids sort in creation order.
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Accepts the 36-character hyphenated form only.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == 36)
+            .then(|| Uuid::try_parse(raw).ok())
+            .flatten()
+            .map(Self)
+    }
+}
+
+impl Default for ResourceId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.as_hyphenated().fmt(f)
+    }
+}
+
+/// Collects problems while a body is read, so every bad field is reported in one answer.
+#[derive(Default)]
+pub(crate) struct Report {
+    malformed: Vec<Problem>,
+    broken: Vec<Problem>,
+}
+
+impl Report {
+    /// The body's members, after refusing a non-object (400), unknown members (400) and
+    /// read-only members (422).
+    pub(crate) fn start<'a>(
+        body: &'a Value,
+        writable: &[&str],
+    ) -> Result<(&'a Map<String, Value>, Self), ApiError> {
+        let Value::Object(object) = body else {
+            return Err(ApiError::Malformed(vec![Problem::general(
+                "the body must be a JSON object",
+            )]));
+        };
+        let mut report = Self::default();
+        for key in object.keys() {
+            if READ_ONLY_FIELDS.contains(&key.as_str()) {
+                report.unprocessable(key, "is read-only");
+            } else if !writable.contains(&key.as_str()) {
+                report.malformed(key, "is not a known field");
+            }
+        }
+        Ok((object, report))
+    }
+
+    /// A trimmed text that must be given and not blank.
+    pub(crate) fn required_text(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        max: usize,
+    ) -> Option<String> {
+        let text = self.text(object, field, max);
+        if text.is_none() && self.is_clean_for(field) {
+            self.unprocessable(field, "is required");
+        }
+        text
+    }
+
+    pub(crate) fn malformed(&mut self, field: &str, message: &str) {
+        self.malformed.push(Problem::field(field, message));
+    }
+
+    pub(crate) fn unprocessable(&mut self, field: &str, message: &str) {
+        self.broken.push(Problem::field(field, message));
+    }
+
+    fn is_clean_for(&self, field: &str) -> bool {
+        !self
+            .malformed
+            .iter()
+            .chain(&self.broken)
+            .any(|p| p.field.as_deref() == Some(field))
+    }
+
+    pub(crate) fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|message| self.unprocessable(field, &message))
+            .ok()
+    }
+
+    /// A string member; absent and `null` are both "not given".
+    pub(crate) fn string<'a>(
+        &mut self,
+        object: &'a Map<String, Value>,
+        field: &str,
+    ) -> Option<&'a str> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text),
+            Some(_) => {
+                self.malformed(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A trimmed text of at most `max` characters; empty text counts as not given.
+    pub(crate) fn text(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        max: usize,
+    ) -> Option<String> {
+        let text = self.string(object, field)?.trim();
+        if text.chars().count() > max {
+            self.unprocessable(field, &format!("must be at most {max} characters"));
+            return None;
+        }
+        (!text.is_empty()).then(|| text.to_string())
+    }
+
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        if !self.malformed.is_empty() {
+            Err(ApiError::Malformed(self.malformed))
+        } else if !self.broken.is_empty() {
+            Err(ApiError::Unprocessable(self.broken))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_must_be_hyphenated_uuids() {
+        assert!(ResourceId::parse("0192F3C0-7B9E-7CC4-9A4E-2F1C5D8E9A10").is_some());
+        for bad in [
+            "",
+            "nope",
+            "0192f3c07b9e7cc49a4e2f1c5d8e9a10",
+            "{0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10}",
+        ] {
+            assert!(ResourceId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! API keys in their tenant's partition: stored, found, listed and revoked.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{Store, decode, keys};
+use crate::apikey::ApiKey;
+use crate::error::ApiError;
+use crate::identity::TenantId;
+
+impl Store {
+    /// Stores a new API key in its tenant's partition.
+    pub async fn put_api_key(&self, key: &ApiKey) -> Result<(), ApiError> {
+        let tenant = TenantId::parse(&key.tenant)
+            .ok_or_else(|| ApiError::internal("API key with a malformed tenant"))?;
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(key).map_err(ApiError::internal)?;
+        item.extend(keys::item(
+            keys::tenant(&tenant),
+            keys::api_key(&key.key_id),
+        ));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", keys::PK)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The API key with this id in this tenant.
+    pub async fn find_api_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+    ) -> Result<Option<ApiKey>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(
+                keys::tenant(tenant),
+                keys::api_key(key_id),
+            )))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(decode).transpose()
+    }
+
+    /// Every API key of a tenant (an admin operation: it pages through all of them).
+    pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>, ApiError> {
+        let mut keys_found = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", keys::tenant(tenant))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(keys::API_KEY_PREFIX.to_string()),
+                )
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in output.items.unwrap_or_default() {
+                keys_found.push(decode(item)?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys_found);
+            }
+        }
+    }
+
+    /// Deletes an API key; false when there was none.
+    pub async fn delete_api_key(&self, tenant: &TenantId, key_id: &str) -> Result<bool, ApiError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(
+                keys::tenant(tenant),
+                keys::api_key(key_id),
+            )))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await?;
+        Ok(output.attributes.is_some())
+    }
+}

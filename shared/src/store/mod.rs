@@ -1,0 +1,286 @@
+//! DynamoDB access: every read and write the functions make, on one table whose key layout
+//! lives in [`keys`] and nowhere else. A write and every item that must change with it (e-mail
+//! and name guards, group memberships) are one transaction ([`write`]), and every write of an
+//! existing item is conditional on the version that was read, so concurrent writers never lose
+//! an update silently.
+//!
+//! - this module: the `Store`, and create/find/list/update/delete of any [`Stored`] resource;
+//! - [`contacts`]: lookup by e-mail, the `group=` filter, a contact's guard and memberships;
+//! - [`groups`]: lookup by name, race-proof deletion, a group's name guard;
+//! - [`api_keys`]: API keys.
+
+mod api_keys;
+mod contacts;
+mod groups;
+mod keys;
+#[cfg(feature = "testing")]
+mod testing;
+mod write;
+
+use std::collections::HashMap;
+#[cfg(feature = "testing")]
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::contact::Contact;
+use crate::error::ApiError;
+use crate::group::Group;
+use crate::identity::TenantId;
+use crate::preconditions::Preconditions;
+use crate::resource::{Resource, ResourceId};
+use write::{Guard, MAX_ATTEMPTS, WriteError, backoff, contended, stale};
+
+pub use write::{Action, Companions};
+
+/// A resource the store keeps: contacts and groups.
+pub trait Stored: Resource + Serialize + DeserializeOwned + Clone + Send + Sync {
+    /// The sort-key prefix of its items.
+    const PREFIX: &'static str;
+}
+
+impl Stored for Contact {
+    const PREFIX: &'static str = keys::CONTACT_PREFIX;
+}
+
+impl Stored for Group {
+    const PREFIX: &'static str = keys::GROUP_PREFIX;
+}
+
+/// The table and the client that reaches it; built once per process.
+pub struct Store {
+    client: Client,
+    table: String,
+    /// Items read so far (feature `testing`): see `items_read`.
+    #[cfg(feature = "testing")]
+    items_read: AtomicU64,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            #[cfg(feature = "testing")]
+            items_read: AtomicU64::new(0),
+        }
+    }
+
+    /// Items DynamoDB read for this process so far (its `ScannedCount`s and the items of its
+    /// gets): how tests and the benchmark check that a page costs reads in proportion to its size.
+    #[cfg(feature = "testing")]
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS) with a read of a key that never exists,
+    /// so the connection pool holds it for the first request. Failure only costs that request
+    /// the connection it would have opened anyway.
+    pub async fn prewarm(&self) {
+        let key = keys::item(
+            AttributeValue::S("PREWARM".into()),
+            AttributeValue::S("PREWARM".into()),
+        );
+        let outcome = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .send()
+            .await;
+        if let Err(err) = outcome {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "DynamoDB prewarm failed");
+        }
+    }
+
+    fn count_reads(&self, items: usize) {
+        #[cfg(feature = "testing")]
+        self.items_read.fetch_add(items as u64, Ordering::Relaxed);
+        #[cfg(not(feature = "testing"))]
+        let _ = items;
+    }
+
+    /// Stores a new resource with the items that go with it; 409 when a unique value is taken,
+    /// 422 when a referenced group does not exist.
+    pub async fn create<T: Stored>(&self, tenant: &TenantId, resource: &T) -> Result<(), ApiError>
+    where
+        Self: Companions<T>,
+    {
+        let mut actions = vec![(self.put(tenant, resource, None)?, Guard::Version)];
+        actions.extend(self.companions(tenant, None, Some(resource))?);
+        for attempt in 0..MAX_ATTEMPTS {
+            match self.write(actions.clone()).await {
+                Ok(()) => return Ok(()),
+                // Only a transaction conflict is transient here: the id is new.
+                Err(WriteError::Stale) => backoff(attempt).await,
+                Err(WriteError::Failed(err)) => return Err(err),
+            }
+        }
+        Err(contended())
+    }
+
+    /// The resource with this id in this tenant, read consistently.
+    pub async fn find<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+    ) -> Result<Option<T>, ApiError> {
+        self.get(tenant, keys::of::<T>(id))
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    /// Up to `limit` resources in creation order, after the one with id `after`; also says
+    /// whether more follow. Reads `limit + 1` items at most, whatever the size of the tenant.
+    pub async fn list<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&ResourceId>,
+    ) -> Result<(Vec<T>, bool), ApiError> {
+        let start = after.map(|id| keys::of::<T>(id));
+        let items = self
+            .query_prefix(tenant, T::PREFIX, start, limit + 1)
+            .await?;
+        let mut resources = items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<T>, _>>()?;
+        let more = resources.len() > limit;
+        resources.truncate(limit);
+        Ok((resources, more))
+    }
+
+    /// Replaces a resource with what `change` makes of its current state, conditional on the
+    /// version read. A lost race is retried on the new version when the request had no
+    /// precondition, and is a 412 when it had one.
+    pub async fn update<T: Stored, F>(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        preconditions: &Preconditions,
+        mut change: F,
+    ) -> Result<T, ApiError>
+    where
+        Self: Companions<T>,
+        F: FnMut(&T) -> Result<T, ApiError>,
+    {
+        for attempt in 0..MAX_ATTEMPTS {
+            let current: T = self.existing(tenant, id, preconditions).await?;
+            let next = change(&current)?;
+            let mut actions = vec![(
+                self.put(tenant, &next, Some(current.version()))?,
+                Guard::Version,
+            )];
+            actions.extend(self.companions(tenant, Some(&current), Some(&next))?);
+            match self.write(actions).await {
+                Ok(()) => return Ok(next),
+                Err(WriteError::Stale) => stale(preconditions, attempt).await?,
+                Err(WriteError::Failed(err)) => return Err(err),
+            }
+        }
+        Err(contended())
+    }
+
+    /// Deletes a resource and the items that go with it, conditional on the version read.
+    pub async fn delete<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        preconditions: &Preconditions,
+    ) -> Result<(), ApiError>
+    where
+        Self: Companions<T>,
+    {
+        for attempt in 0..MAX_ATTEMPTS {
+            let current: T = self.existing(tenant, id, preconditions).await?;
+            let mut actions = vec![(
+                self.delete_versioned::<T>(tenant, &current, None)?,
+                Guard::Version,
+            )];
+            actions.extend(self.companions(tenant, Some(&current), None)?);
+            match self.write(actions).await {
+                Ok(()) => return Ok(()),
+                Err(WriteError::Stale) => stale(preconditions, attempt).await?,
+                Err(WriteError::Failed(err)) => return Err(err),
+            }
+        }
+        Err(contended())
+    }
+
+    /// The current resource, 404 when missing, 412 when the preconditions do not hold.
+    async fn existing<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        preconditions: &Preconditions,
+    ) -> Result<T, ApiError> {
+        let current: T = self
+            .find(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(T::NAME))?;
+        preconditions.check(current.version(), current.updated_at())?;
+        Ok(current)
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        sk: AttributeValue,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(keys::tenant(tenant), sk)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        self.count_reads(usize::from(output.item.is_some()));
+        Ok(output.item)
+    }
+
+    /// Up to `limit` items of the tenant whose sort key starts with `prefix`, after `start`.
+    async fn query_prefix(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        start: Option<AttributeValue>,
+        limit: usize,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+        let start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", keys::tenant(tenant))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
+            .set_exclusive_start_key(start)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
+            .await?;
+        self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
+        Ok(output.items.unwrap_or_default())
+    }
+}
+
+fn decode<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, ApiError> {
+    serde_dynamo::from_item(item)
+        .map_err(|err| ApiError::internal(format!("bad stored item: {err}")))
+}
+
+fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    err: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}

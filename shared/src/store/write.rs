@@ -1,0 +1,264 @@
+//! The transaction and guard engine: a write is one `TransactWriteItems` of the resource and
+//! every item that must change with it (uniqueness guards, memberships), each action tagged with
+//! what its failed condition means, so a cancelled transaction becomes the right answer
+//! (409 for a taken value, 422 for a missing group, a retry or 412 for a stale version).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+
+use super::{Store, Stored, keys};
+use crate::error::{ApiError, Problem};
+use crate::identity::TenantId;
+use crate::preconditions::Preconditions;
+use crate::resource::ResourceId;
+
+/// How often a write that lost a race is retried before the client is told 409.
+pub(super) const MAX_ATTEMPTS: u32 = 30;
+/// DynamoDB's limit on the items of one transaction.
+pub(super) const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// What it means when the condition of one action of a write does not hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Guard {
+    /// The item is not at the version that was read (or is gone): the write is stale.
+    Version,
+    /// The e-mail address is taken by another contact.
+    EmailFree,
+    /// The group name is taken by another group.
+    NameFree,
+    /// A referenced group does not exist (or is being deleted).
+    GroupExists(ResourceId),
+}
+
+/// One item of a write transaction, with what its failed condition means.
+pub type Action = (TransactWriteItem, Guard);
+
+pub(super) enum WriteError {
+    /// The state the write was based on changed; retry from a fresh read, or 412.
+    Stale,
+    Failed(ApiError),
+}
+
+impl Store {
+    pub(super) fn put<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        resource: &T,
+        expected: Option<u64>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(resource).map_err(ApiError::internal)?;
+        item.extend(keys::item(
+            keys::tenant(tenant),
+            keys::of::<T>(resource.id()),
+        ));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = match expected {
+            None => put
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK),
+            Some(version) => put
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", number(version)),
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(ApiError::internal)?)
+            .build())
+    }
+
+    /// A delete of the resource at its current version, with an extra condition if given.
+    pub(super) fn delete_versioned<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        resource: &T,
+        also: Option<&str>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        let condition = match also {
+            Some(extra) => format!("#v = :v AND {extra}"),
+            None => "#v = :v".to_string(),
+        };
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(
+                keys::tenant(tenant),
+                keys::of::<T>(resource.id()),
+            )))
+            .condition_expression(condition)
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", number(resource.version()))
+            .build()
+            .map_err(ApiError::internal)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Moves a uniqueness guard (`sk` of the old and new value) owned by `owner` under
+    /// `attribute`: deleted only if still the owner's, written only if free.
+    pub(super) fn guard_change(
+        &self,
+        tenant: &TenantId,
+        old: Option<AttributeValue>,
+        new: Option<AttributeValue>,
+        attribute: &str,
+        owner: &ResourceId,
+        taken: Guard,
+    ) -> Result<Vec<Action>, ApiError> {
+        if old == new {
+            return Ok(Vec::new());
+        }
+        let mut actions = Vec::new();
+        if let Some(sk) = old {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys::item(keys::tenant(tenant), sk)))
+                .condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", attribute)
+                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+                .build()
+                .map_err(ApiError::internal)?;
+            actions.push((
+                TransactWriteItem::builder().delete(delete).build(),
+                Guard::Version,
+            ));
+        }
+        if let Some(sk) = new {
+            let mut item = keys::item(keys::tenant(tenant), sk);
+            item.insert(attribute.to_string(), AttributeValue::S(owner.to_string()));
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK)
+                .build()
+                .map_err(ApiError::internal)?;
+            actions.push((TransactWriteItem::builder().put(put).build(), taken));
+        }
+        Ok(actions)
+    }
+
+    /// Runs the actions as one transaction and says which guard failed, if one did.
+    pub(super) async fn write(&self, actions: Vec<Action>) -> Result<(), WriteError> {
+        if actions.len() > MAX_TRANSACTION_ITEMS {
+            return Err(WriteError::Failed(ApiError::unprocessable(
+                "groups",
+                "one request can add or remove at most 49 groups of a contact",
+            )));
+        }
+        let (items, guards): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        let reasons = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                cancelled.cancellation_reasons().to_vec()
+            }
+            _ => return Err(WriteError::Failed(err.into())),
+        };
+        let mut stale = false;
+        let mut problems = Vec::new();
+        for (reason, guard) in reasons.iter().zip(&guards) {
+            match (reason.code(), guard) {
+                (Some("ConditionalCheckFailed"), Guard::EmailFree) => {
+                    return Err(WriteError::Failed(ApiError::Conflict(Problem::field(
+                        "email",
+                        "is already used by another contact",
+                    ))));
+                }
+                (Some("ConditionalCheckFailed"), Guard::NameFree) => {
+                    return Err(WriteError::Failed(ApiError::Conflict(Problem::field(
+                        "name",
+                        "is already used by another group",
+                    ))));
+                }
+                (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => {
+                    problems.push(Problem::field(
+                        "groups",
+                        format!("group {id} does not exist"),
+                    ));
+                }
+                (Some("ConditionalCheckFailed" | "TransactionConflict"), _) => stale = true,
+                (Some("None") | None, _) => {}
+                (Some("ThrottlingError" | "ProvisionedThroughputExceeded"), _) => {
+                    return Err(WriteError::Failed(ApiError::Unavailable));
+                }
+                (Some(other), _) => {
+                    return Err(WriteError::Failed(ApiError::internal(format!(
+                        "transaction cancelled: {other}"
+                    ))));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            Err(WriteError::Failed(ApiError::Unprocessable(problems)))
+        } else if stale {
+            Err(WriteError::Stale)
+        } else {
+            Err(WriteError::Failed(ApiError::internal(
+                "transaction cancelled without a reason",
+            )))
+        }
+    }
+}
+
+/// The items that change together with a resource: given its state before and after a write
+/// (`None` when it does not exist), the actions that keep them consistent.
+pub trait Companions<T> {
+    #[doc(hidden)]
+    fn companions(
+        &self,
+        tenant: &TenantId,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<Vec<Action>, ApiError>;
+}
+
+/// The id of the resource a write is about (it exists before, after, or both).
+pub(super) fn owner<T: Stored>(
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<ResourceId, ApiError> {
+    before
+        .or(after)
+        .map(|resource| *resource.id())
+        .ok_or_else(|| ApiError::internal("a write about no resource"))
+}
+
+pub(super) fn number(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// A stale write: 412 when the request named the version it was based on, else wait and retry.
+pub(super) async fn stale(preconditions: &Preconditions, attempt: u32) -> Result<(), ApiError> {
+    if preconditions.is_empty() {
+        backoff(attempt).await;
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(
+            "the resource changed while the request was processed".into(),
+        ))
+    }
+}
+
+pub(super) fn contended() -> ApiError {
+    ApiError::Conflict(Problem::general(
+        "the resource is being changed by other requests; retry",
+    ))
+}
+
+/// Full-jitter exponential backoff, 2 ms doubling to at most 64 ms, so racing writers spread out.
+pub(super) async fn backoff(attempt: u32) {
+    let ceiling_ms = 2u64 << attempt.min(5);
+    let jitter = RandomState::new().hash_one(attempt) % ceiling_ms;
+    tokio::time::sleep(Duration::from_millis(jitter + 1)).await;
+}
