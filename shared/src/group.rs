@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::resource::{MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId};
+use crate::resource::{
+    MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
+};
 
 /// The fields a client may write on a group.
 pub const GROUP_WRITABLE_FIELDS: [&str; 2] = ["name", "description"];
@@ -43,30 +45,6 @@ pub struct Group {
 }
 
 impl Group {
-    /// A new group, version 1.
-    pub fn create(draft: GroupDraft, now: &str) -> Self {
-        Self {
-            id: ResourceId::new(),
-            name: draft.name,
-            description: draft.description,
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
-            version: 1,
-        }
-    }
-
-    /// This group with its writable fields replaced, one version later.
-    pub fn replaced_by(&self, draft: GroupDraft, now: &str) -> Self {
-        Self {
-            id: self.id,
-            name: draft.name,
-            description: draft.description,
-            created_at: self.created_at.clone(),
-            updated_at: now.to_string(),
-            version: self.version + 1,
-        }
-    }
-
     /// The key under which the name is unique.
     pub fn name_key(&self) -> String {
         self.name.to_lowercase()
@@ -78,24 +56,23 @@ impl Resource for Group {
     const COLLECTION: &'static str = "groups";
     const WRITABLE_FIELDS: &'static [&'static str] = &GROUP_WRITABLE_FIELDS;
     type Draft = GroupDraft;
+
     fn parse_draft(body: &Value) -> Result<GroupDraft, ApiError> {
         GroupDraft::parse(body)
     }
-    fn create(draft: GroupDraft, now: &str) -> Self {
-        Group::create(draft, now)
+
+    fn from_parts(draft: GroupDraft, server: ServerFields) -> Self {
+        Self {
+            id: server.id,
+            name: draft.name,
+            description: draft.description,
+            created_at: server.created_at,
+            updated_at: server.updated_at,
+            version: server.version,
+        }
     }
-    fn replaced_by(&self, draft: GroupDraft, now: &str) -> Self {
-        Group::replaced_by(self, draft, now)
-    }
-    fn id(&self) -> &ResourceId {
-        &self.id
-    }
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
+
+    server_field_accessors!();
 }
 
 #[cfg(test)]

@@ -26,14 +26,64 @@ pub trait Resource: Sized {
     type Draft: Clone;
     /// Parses a request body (or a patched resource) into a draft: 400 or 422 when it is not one.
     fn parse_draft(body: &Value) -> Result<Self::Draft, ApiError>;
-    /// A new resource, version 1.
-    fn create(draft: Self::Draft, now: &str) -> Self;
-    /// This resource with every writable field replaced by `draft`, one version later.
-    fn replaced_by(&self, draft: Self::Draft, now: &str) -> Self;
+    /// The resource made of a draft and the server's fields.
+    fn from_parts(draft: Self::Draft, server: ServerFields) -> Self;
     fn id(&self) -> &ResourceId;
-    fn version(&self) -> u64;
+    fn created_at(&self) -> &str;
     fn updated_at(&self) -> &str;
+    fn version(&self) -> u64;
+
+    /// A new resource, version 1.
+    fn create(draft: Self::Draft, now: &str) -> Self {
+        let server = ServerFields {
+            id: ResourceId::new(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            version: 1,
+        };
+        Self::from_parts(draft, server)
+    }
+
+    /// This resource with every writable field replaced by `draft`, one version later.
+    fn replaced_by(&self, draft: Self::Draft, now: &str) -> Self {
+        let server = ServerFields {
+            id: *self.id(),
+            created_at: self.created_at().to_string(),
+            updated_at: now.to_string(),
+            version: self.version() + 1,
+        };
+        Self::from_parts(draft, server)
+    }
 }
+
+/// The fields only the server writes, as a new version of a resource gets them.
+#[derive(Debug, Clone)]
+pub struct ServerFields {
+    pub id: ResourceId,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// The read-only accessors of a `Resource` whose struct has the fields `id`, `created_at`,
+/// `updated_at` and `version`.
+macro_rules! server_field_accessors {
+    () => {
+        fn id(&self) -> &$crate::resource::ResourceId {
+            &self.id
+        }
+        fn created_at(&self) -> &str {
+            &self.created_at
+        }
+        fn updated_at(&self) -> &str {
+            &self.updated_at
+        }
+        fn version(&self) -> u64 {
+            self.version
+        }
+    };
+}
+pub(crate) use server_field_accessors;
 
 /// Every field name of a resource, as `fields=` selects them: `id`, the writable fields, then
 /// the other read-only ones.

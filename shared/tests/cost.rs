@@ -18,6 +18,7 @@ use shared::endpoints;
 use shared::envelope::Reply;
 use shared::error::ApiError;
 use shared::identity::TenantId;
+use shared::resource::Resource;
 use shared::testing::token_with;
 
 const CONTACTS: usize = 10_000;

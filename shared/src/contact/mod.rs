@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::resource::{MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId};
+use crate::resource::{
+    MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
+};
 
 pub use address::{Email, Phone};
 
@@ -163,44 +165,6 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// A new contact, version 1.
-    pub fn create(draft: ContactDraft, now: &str) -> Self {
-        Self::from_parts(ResourceId::new(), draft, now.to_string(), now, 1)
-    }
-
-    /// This contact with every writable field replaced by `draft`, one version later.
-    pub fn replaced_by(&self, draft: ContactDraft, now: &str) -> Self {
-        Self::from_parts(
-            self.id,
-            draft,
-            self.created_at.clone(),
-            now,
-            self.version + 1,
-        )
-    }
-
-    fn from_parts(
-        id: ResourceId,
-        draft: ContactDraft,
-        created_at: String,
-        now: &str,
-        version: u64,
-    ) -> Self {
-        Self {
-            id,
-            name: draft.name,
-            surname: draft.surname,
-            email: draft.email.map(Email::into_string),
-            phone: draft.phone.map(Phone::into_string),
-            description: draft.description,
-            groups: draft.groups,
-            fields: draft.fields,
-            created_at,
-            updated_at: now.to_string(),
-            version,
-        }
-    }
-
     /// The lower-cased e-mail that this contact holds the uniqueness guard for.
     pub fn email_key(&self) -> Option<String> {
         self.email.as_deref().map(str::to_lowercase)
@@ -212,24 +176,28 @@ impl Resource for Contact {
     const COLLECTION: &'static str = "contacts";
     const WRITABLE_FIELDS: &'static [&'static str] = &WRITABLE_FIELDS;
     type Draft = ContactDraft;
+
     fn parse_draft(body: &Value) -> Result<ContactDraft, ApiError> {
         ContactDraft::parse(body)
     }
-    fn create(draft: ContactDraft, now: &str) -> Self {
-        Contact::create(draft, now)
+
+    fn from_parts(draft: ContactDraft, server: ServerFields) -> Self {
+        Self {
+            id: server.id,
+            name: draft.name,
+            surname: draft.surname,
+            email: draft.email.map(Email::into_string),
+            phone: draft.phone.map(Phone::into_string),
+            description: draft.description,
+            groups: draft.groups,
+            fields: draft.fields,
+            created_at: server.created_at,
+            updated_at: server.updated_at,
+            version: server.version,
+        }
     }
-    fn replaced_by(&self, draft: ContactDraft, now: &str) -> Self {
-        Contact::replaced_by(self, draft, now)
-    }
-    fn id(&self) -> &ResourceId {
-        &self.id
-    }
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
+
+    server_field_accessors!();
 }
 
 #[cfg(test)]

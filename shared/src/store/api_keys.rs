@@ -53,32 +53,11 @@ impl Store {
 
     /// Every API key of a tenant (an admin operation: it pages through all of them).
     pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>, ApiError> {
-        let mut keys_found = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", keys::tenant(tenant))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(keys::API_KEY_PREFIX.to_string()),
-                )
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in output.items.unwrap_or_default() {
-                keys_found.push(decode(item)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys_found);
-            }
-        }
+        self.query_prefix(tenant, keys::API_KEY_PREFIX, None, None)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 
     /// Deletes an API key; false when there was none.

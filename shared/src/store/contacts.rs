@@ -51,7 +51,10 @@ impl Store {
         for group in groups {
             let prefix = keys::member_prefix(group);
             let start = after.map(|id| keys::member(group, id));
-            for item in self.query_prefix(tenant, &prefix, start, limit + 1).await? {
+            for item in self
+                .query_prefix(tenant, &prefix, start, Some(limit + 1))
+                .await?
+            {
                 let contact = item
                     .get(keys::SK)
                     .and_then(|sk| sk.as_s().ok())

@@ -3,9 +3,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::write::{
-    Action, Companions, Guard, MAX_ATTEMPTS, WriteError, contended, number, owner, stale,
-};
+use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, contended, number, owner};
 use super::{Store, decode, is_conditional_failure, keys};
 use crate::clock::now;
 use crate::error::{ApiError, Problem};
@@ -71,7 +69,7 @@ impl Store {
                 Err(err) => Some(err),
                 Ok(()) => {
                     let members = self
-                        .query_prefix(tenant, &keys::member_prefix(id), None, 1)
+                        .query_prefix(tenant, &keys::member_prefix(id), None, Some(1))
                         .await?;
                     (!members.is_empty()).then(|| {
                         ApiError::Conflict(Problem::general(
@@ -109,10 +107,8 @@ impl Store {
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), None)?);
-            match self.write(actions).await {
-                Ok(()) => return Ok(()),
-                Err(WriteError::Stale) => stale(preconditions, attempt).await?,
-                Err(WriteError::Failed(err)) => return Err(err),
+            if self.settle(actions, preconditions, attempt).await? {
+                return Ok(());
             }
         }
         Err(contended())

@@ -32,7 +32,7 @@ use crate::group::Group;
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::{Resource, ResourceId};
-use write::{Guard, MAX_ATTEMPTS, WriteError, backoff, contended, stale};
+use write::{Guard, MAX_ATTEMPTS, contended};
 
 pub use write::{Action, Companions};
 
@@ -111,12 +111,14 @@ impl Store {
     {
         let mut actions = vec![(self.put(tenant, resource, None)?, Guard::Version)];
         actions.extend(self.companions(tenant, None, Some(resource))?);
+        // Only a transaction conflict is transient here: the id is new.
+        let unconditional = Preconditions::default();
         for attempt in 0..MAX_ATTEMPTS {
-            match self.write(actions.clone()).await {
-                Ok(()) => return Ok(()),
-                // Only a transaction conflict is transient here: the id is new.
-                Err(WriteError::Stale) => backoff(attempt).await,
-                Err(WriteError::Failed(err)) => return Err(err),
+            if self
+                .settle(actions.clone(), &unconditional, attempt)
+                .await?
+            {
+                return Ok(());
             }
         }
         Err(contended())
@@ -144,7 +146,7 @@ impl Store {
     ) -> Result<(Vec<T>, bool), ApiError> {
         let start = after.map(|id| keys::of::<T>(id));
         let items = self
-            .query_prefix(tenant, T::PREFIX, start, limit + 1)
+            .query_prefix(tenant, T::PREFIX, start, Some(limit + 1))
             .await?;
         let mut resources = items
             .into_iter()
@@ -177,10 +179,8 @@ impl Store {
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), Some(&next))?);
-            match self.write(actions).await {
-                Ok(()) => return Ok(next),
-                Err(WriteError::Stale) => stale(preconditions, attempt).await?,
-                Err(WriteError::Failed(err)) => return Err(err),
+            if self.settle(actions, preconditions, attempt).await? {
+                return Ok(next);
             }
         }
         Err(contended())
@@ -203,10 +203,8 @@ impl Store {
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), None)?);
-            match self.write(actions).await {
-                Ok(()) => return Ok(()),
-                Err(WriteError::Stale) => stale(preconditions, attempt).await?,
-                Err(WriteError::Failed(err)) => return Err(err),
+            if self.settle(actions, preconditions, attempt).await? {
+                return Ok(());
             }
         }
         Err(contended())
@@ -244,31 +242,42 @@ impl Store {
         Ok(output.item)
     }
 
-    /// Up to `limit` items of the tenant whose sort key starts with `prefix`, after `start`.
+    /// Up to `limit` items (all of them when `None`) of the tenant whose sort key starts with
+    /// `prefix`, after `start`, in key order. DynamoDB stops a query at 1 MB, so a short answer
+    /// with a `LastEvaluatedKey` is followed until `limit` items or the end: a page is never
+    /// cut short by the size of its items.
     async fn query_prefix(
         &self,
         tenant: &TenantId,
         prefix: &str,
         start: Option<AttributeValue>,
-        limit: usize,
+        limit: Option<usize>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
-        let start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", keys::tenant(tenant))
-            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
-            .set_exclusive_start_key(start)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .send()
-            .await?;
-        self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
-        Ok(output.items.unwrap_or_default())
+        let mut start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
+        let mut items = Vec::new();
+        loop {
+            let wanted = limit.map(|limit| limit - items.len());
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", keys::tenant(tenant))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
+                .set_exclusive_start_key(start)
+                .set_limit(wanted.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+                .consistent_read(true)
+                .send()
+                .await?;
+            self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() || limit.is_some_and(|limit| items.len() >= limit) {
+                return Ok(items);
+            }
+        }
     }
 }
 

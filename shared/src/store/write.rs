@@ -140,6 +140,22 @@ impl Store {
         Ok(actions)
     }
 
+    /// One attempt of a write based on what was read: `true` when it landed, `false` when it lost
+    /// a race and may be retried (after a backoff), an error when it is refused (412 when the
+    /// request had preconditions and the resource changed under it).
+    pub(super) async fn settle(
+        &self,
+        actions: Vec<Action>,
+        preconditions: &Preconditions,
+        attempt: u32,
+    ) -> Result<bool, ApiError> {
+        match self.write(actions).await {
+            Ok(()) => Ok(true),
+            Err(WriteError::Stale) => stale(preconditions, attempt).await.map(|()| false),
+            Err(WriteError::Failed(err)) => Err(err),
+        }
+    }
+
     /// Runs the actions as one transaction and says which guard failed, if one did.
     pub(super) async fn write(&self, actions: Vec<Action>) -> Result<(), WriteError> {
         if actions.len() > MAX_TRANSACTION_ITEMS {

@@ -12,23 +12,13 @@ async fn delete_answers_204_and_removes_the_contact_and_its_guard() {
         .as_str()
         .unwrap()
         .to_string();
-    let response = app
-        .send(
-            delete_contact,
-            app.request("DELETE", &format!("/v1/contacts/{id}")),
-        )
-        .await;
+    let response = app.delete(&id).await;
     assert_eq!(response.status, 204);
     assert_eq!(app.get(&id).await, None);
     assert!(app.stored_keys().await.is_empty(), "nothing left behind");
     app.create(json!({"name": "E", "email": "d@example.com"}))
         .await;
-    let again = app
-        .send(
-            delete_contact,
-            app.request("DELETE", &format!("/v1/contacts/{id}")),
-        )
-        .await;
+    let again = app.delete(&id).await;
     again.assert_error(404, "not_found");
 }
 

@@ -2,8 +2,7 @@ use futures::future::join_all;
 use lambda_http::Body;
 use serde_json::{Value, json};
 use shared::endpoints::{
-    create_contact, create_group, delete_contact, delete_group, get_group, list_groups,
-    patch_contact, patch_group, update_contact,
+    create_contact, create_group, delete_group, get_group, list_groups, patch_contact, patch_group,
 };
 
 use crate::helpers::spawn_app;
@@ -198,13 +197,7 @@ async fn memberships_follow_every_contact_write() {
     let keys = app.stored_keys().await;
     assert_eq!((members(&keys, &g1), members(&keys, &g2)), (1, 0));
 
-    let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "C", "groups": [g2]})),
-        )
-        .await;
+    let response = app.update(&id, json!({"name": "C", "groups": [g2]})).await;
     assert_eq!(response.status, 200);
     let keys = app.stored_keys().await;
     assert_eq!((members(&keys, &g1), members(&keys, &g2)), (0, 1));
@@ -222,12 +215,7 @@ async fn memberships_follow_every_contact_write() {
     let keys = app.stored_keys().await;
     assert_eq!((members(&keys, &g1), members(&keys, &g2)), (1, 1));
 
-    let response = app
-        .send(
-            delete_contact,
-            app.request("DELETE", &format!("/v1/contacts/{id}")),
-        )
-        .await;
+    let response = app.delete(&id).await;
     assert_eq!(response.status, 204);
     let keys = app.stored_keys().await;
     assert_eq!((members(&keys, &g1), members(&keys, &g2)), (0, 0));
@@ -251,11 +239,7 @@ async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
     // Still usable: contacts can keep joining it.
     app.create(json!({"name": "D", "groups": [g]})).await;
     for contact in [id] {
-        app.send(
-            delete_contact,
-            app.request("DELETE", &format!("/v1/contacts/{contact}")),
-        )
-        .await;
+        app.delete(&contact).await;
     }
     let others: Vec<String> = app
         .stored_keys()
@@ -265,11 +249,7 @@ async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
         .collect();
     for key in others {
         let contact = key.trim_start_matches("CONTACT#");
-        app.send(
-            delete_contact,
-            app.request("DELETE", &format!("/v1/contacts/{contact}")),
-        )
-        .await;
+        app.delete(contact).await;
     }
     let stale = app
         .send(
@@ -284,11 +264,7 @@ async fn a_group_with_contacts_cannot_be_deleted_and_an_empty_one_can() {
         .create(json!({"name": "After 412", "groups": [g]}))
         .await;
     let joined = joined["id"].as_str().unwrap();
-    app.send(
-        delete_contact,
-        app.request("DELETE", &format!("/v1/contacts/{joined}")),
-    )
-    .await;
+    app.delete(joined).await;
     let response = app
         .send(
             delete_group,
@@ -373,13 +349,7 @@ async fn a_contact_can_be_in_50_groups_but_one_request_adds_at_most_49() {
         .create(json!({"name": "All", "groups": ids[..49]}))
         .await;
     let id = contact["id"].as_str().unwrap();
-    let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "All", "groups": ids})),
-        )
-        .await;
+    let response = app.update(id, json!({"name": "All", "groups": ids})).await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.data()["groups"].as_array().unwrap().len(), 50);
 }

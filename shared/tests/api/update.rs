@@ -13,11 +13,7 @@ async fn put_replaces_every_writable_field_and_bumps_the_version() {
         )
         .await;
     let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "New", "phone": "+14155552671"})),
-        )
+        .update(&id, json!({"name": "New", "phone": "+14155552671"}))
         .await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     let updated = response.data();
@@ -62,11 +58,7 @@ async fn changing_the_email_moves_its_uniqueness() {
         .contact(json!({"name": "A", "email": "first@example.com"}))
         .await;
     let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "A", "email": "second@example.com"})),
-        )
+        .update(&id, json!({"name": "A", "email": "second@example.com"}))
         .await;
     assert_eq!(response.status, 200);
     app.create(json!({"name": "B", "email": "FIRST@example.com"}))
@@ -88,11 +80,7 @@ async fn changing_only_the_case_of_the_email_keeps_it() {
         .contact(json!({"name": "A", "email": "case@example.com"}))
         .await;
     let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "A", "email": "CASE@example.com"})),
-        )
+        .update(&id, json!({"name": "A", "email": "CASE@example.com"}))
         .await;
     assert_eq!(response.status, 200);
     assert_eq!(app.stored_keys().await.len(), 2);
@@ -107,11 +95,7 @@ async fn taking_another_contacts_email_is_409_and_changes_nothing() {
         .contact(json!({"name": "B", "email": "mine@example.com"}))
         .await;
     let response = app
-        .send(
-            update_contact,
-            app.request("PUT", &format!("/v1/contacts/{id}"))
-                .json(json!({"name": "B2", "email": "Taken@Example.com"})),
-        )
+        .update(&id, json!({"name": "B2", "email": "Taken@Example.com"}))
         .await;
     response.assert_error(409, "conflict");
     assert_eq!(response.errors()[0].1.as_deref(), Some("email"));
