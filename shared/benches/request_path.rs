@@ -17,7 +17,7 @@ use shared::contact::Contact;
 use shared::endpoints::contacts::bulk_ids;
 use shared::endpoints::generic::{Creation, Edit, Replacement, Target, created, resource_reply};
 use shared::endpoints::lists::{
-    CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Paging, page_reply,
+    CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
 };
 use shared::envelope::{Reply, render};
 use shared::error::ApiError;
@@ -156,7 +156,10 @@ fn paths(c: &mut Criterion) {
             let fingerprint = ContactFilter::default().fingerprint();
             let cursor = app.cursors.seal(&tenant, &fingerprint, ID);
             black_box(app.cursors.open(&tenant, &fingerprint, &cursor).unwrap());
-            answer(page_reply(&page, Some(cursor), &paging.projection));
+            answer(Reply::ok(&Page {
+                items: page_items(&page, &paging.projection).unwrap(),
+                next_cursor: Some(cursor),
+            }));
         })
     });
     let delete = request(
@@ -226,7 +229,10 @@ fn paths(c: &mut Criterion) {
             authorize(app, list_groups.headers(), Scope::Read);
             let query = Query::parse(&list_groups, &GROUP_LIST_PARAMETERS).unwrap();
             let paging = Paging::parse::<Group>(&query).unwrap();
-            answer(page_reply(&groups, None, &paging.projection));
+            answer(Reply::ok(&Page {
+                items: page_items(&groups, &paging.projection).unwrap(),
+                next_cursor: None,
+            }));
         })
     });
     let patch_group = request(

@@ -72,12 +72,24 @@ fn hash(secret: &str) -> String {
         .collect()
 }
 
+/// The random part of a key id is 16 characters; longer ids are not keys.
+const MAX_KEY_RANDOM_CHARS: usize = 16;
+/// `keyId:secret` base64-encoded: 64 + 1 + 16 + 1 + 43 characters, with room to spare.
+const MAX_BASIC_CHARS: usize = 256;
+
 /// The credentials of a Basic header value (after `Basic `): key id, its tenant, and secret.
 pub fn parse_basic(encoded: &str) -> Option<(String, TenantId, String)> {
+    // Bounded before decoding: a key id becomes part of a sort key (1 024 bytes at most).
+    if encoded.len() > MAX_BASIC_CHARS {
+        return None;
+    }
     let decoded = STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (key_id, secret) = decoded.split_once(':')?;
-    let (tenant, _) = key_id.split_once('.')?;
+    let (tenant, random) = key_id.split_once('.')?;
+    if random.len() > MAX_KEY_RANDOM_CHARS {
+        return None;
+    }
     Some((
         key_id.to_string(),
         TenantId::parse(tenant)?,

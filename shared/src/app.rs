@@ -1,6 +1,9 @@
 //! What a function builds once per process (`App`: the store, the authenticator, the cursor key)
 //! and the one SDK configuration every binary and test uses.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -57,8 +60,16 @@ pub async fn sdk_config() -> SdkConfig {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
+    // Below the functions' 10 s timeout, so a hung call answers 503 in the envelope instead of
+    // the runtime killing the invocation.
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(6))
+        .build();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
+        .timeout_config(timeouts)
         .load()
         .await
 }

@@ -145,7 +145,9 @@ fn error_headers(err: &ApiError) -> Vec<(HeaderName, String)> {
             HeaderName::from_static("accept-patch"),
             ACCEPT_PATCH.to_string(),
         )],
-        ApiError::Unavailable => vec![(header::RETRY_AFTER, "1".to_string())],
+        ApiError::Unavailable | ApiError::Interrupted => {
+            vec![(header::RETRY_AFTER, "1".to_string())]
+        }
         _ => Vec::new(),
     }
 }

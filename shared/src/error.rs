@@ -63,8 +63,14 @@ pub enum ApiError {
     /// 422 `validation_failed`: well-formed input that breaks a rule.
     #[error("validation failed")]
     Unprocessable(Vec<Problem>),
+    /// 503 `unavailable`, refused before anything changed (throttling, a conflicting
+    /// transaction): a retry is safe.
     #[error("service unavailable")]
     Unavailable,
+    /// 503 `unavailable`, cut off before DynamoDB answered (a timeout, a lost connection): a
+    /// write may or may not have landed.
+    #[error("service unavailable, outcome unknown")]
+    Interrupted,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -104,7 +110,7 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,7 +128,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => "unsupported_media_type",
             Self::Unprocessable(_) => "validation_failed",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable | Self::Interrupted => "unavailable",
             Self::Internal(_) => "system_error",
         }
     }
@@ -147,6 +153,10 @@ impl ApiError {
             Self::Unavailable => vec![Problem::general(
                 "the service is temporarily unavailable; nothing was changed, retry later",
             )],
+            Self::Interrupted => vec![Problem::general(
+                "the service did not answer in time; a write may or may not have been applied, \
+                 read the resource before retrying",
+            )],
             Self::Internal(_) => vec![Problem::general("an unexpected error occurred")],
         }
     }
@@ -160,8 +170,9 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: SdkError<E, R>) -> Self {
-        let retryable = match &err {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        // Refused before anything changed: safe to retry.
+        let refused = match &err {
+            SdkError::ConstructionFailure(_) => false,
             SdkError::ServiceError(service) => matches!(
                 service.err().code(),
                 Some(
@@ -171,14 +182,23 @@ where
                         | "InternalServerError"
                         | "ServiceUnavailable"
                         | "TransactionInProgressException"
+                        | "TransactionConflictException"
                 )
             ),
             _ => false,
         };
+        // Cut off in flight: DynamoDB may have applied the request.
+        let interrupted = matches!(
+            err,
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+        );
         let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
-        if retryable {
+        if refused {
             tracing::warn!(error = %detail, "DynamoDB unavailable after retries");
             Self::Unavailable
+        } else if interrupted {
+            tracing::warn!(error = %detail, "DynamoDB did not answer");
+            Self::Interrupted
         } else {
             Self::Internal(detail.to_string())
         }

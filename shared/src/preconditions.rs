@@ -17,13 +17,22 @@ pub struct Preconditions {
 
 impl Preconditions {
     /// Reads both headers; an unparseable `If-Unmodified-Since` is ignored, as RFC 9110 says.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-        Self {
-            if_match: text(header::IF_MATCH).map(str::to_string),
-            if_unmodified_since: text(header::IF_UNMODIFIED_SINCE)
+    /// An `If-Match` that is not visible ASCII is a 400: ignoring it would let the write through
+    /// unconditionally.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let if_match = match headers.get(header::IF_MATCH) {
+            None => None,
+            Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
+                ApiError::malformed("If-Match", "must be a list of entity tags or *")
+            })?),
+        };
+        Ok(Self {
+            if_match,
+            if_unmodified_since: headers
+                .get(header::IF_UNMODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
                 .and_then(|raw| httpdate::parse_http_date(raw).ok()),
-        }
+        })
     }
 
     /// Whether the request carried any precondition (then a stale write is a 412, not a retry).
@@ -60,6 +69,12 @@ pub fn not_modified(headers: &HeaderMap, version: u64) -> bool {
 /// The strong entity tag of a version.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
+}
+
+/// The weak entity tag of a version, for a projected body: not the same bytes as the full
+/// resource, yet the same version (`If-None-Match` still matches it).
+pub fn weak_etag(version: u64) -> String {
+    format!("W/{}", etag(version))
 }
 
 /// `updatedAt` as an HTTP date, for `Last-Modified`.
@@ -114,7 +129,7 @@ mod tests {
             ("W/\"3\"", false),
             ("3", false),
         ] {
-            let pre = Preconditions::from_headers(&headers(&[("if-match", tag)]));
+            let pre = Preconditions::from_headers(&headers(&[("if-match", tag)])).unwrap();
             assert_eq!(pre.check(3, UPDATED).is_ok(), holds, "{tag}");
         }
     }
@@ -127,7 +142,8 @@ mod tests {
             ("Thu, 01 Jan 2026 09:59:59 GMT", false),
             ("garbage", true),
         ] {
-            let pre = Preconditions::from_headers(&headers(&[("if-unmodified-since", date)]));
+            let pre =
+                Preconditions::from_headers(&headers(&[("if-unmodified-since", date)])).unwrap();
             assert_eq!(pre.check(1, UPDATED).is_ok(), holds, "{date}");
         }
     }
@@ -137,7 +153,8 @@ mod tests {
         let pre = Preconditions::from_headers(&headers(&[
             ("if-match", "\"1\""),
             ("if-unmodified-since", "Thu, 01 Jan 2020 00:00:00 GMT"),
-        ]));
+        ]))
+        .unwrap();
         assert!(pre.check(1, UPDATED).is_ok());
     }
 

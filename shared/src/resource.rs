@@ -127,6 +127,23 @@ impl std::fmt::Display for ResourceId {
     }
 }
 
+/// Characters that are invisible or change how text around them reads: controls (line breaks
+/// and tabs allowed in multi-line text), bidirectional controls, zero-width characters.
+pub fn is_hidden(c: char, multiline: bool) -> bool {
+    match c {
+        // The zero-width joiner builds emoji sequences, which descriptions may hold.
+        '\n' | '\r' | '\t' | '\u{200D}' => !multiline,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{061C}'
+        | '\u{FEFF}'
+        | '\u{00AD}' => true,
+        c => c.is_control(),
+    }
+}
+
 /// Collects problems while a body is read, so every bad field is reported in one answer.
 #[derive(Default)]
 pub(crate) struct Report {
@@ -209,7 +226,10 @@ impl Report {
         }
     }
 
-    /// A trimmed text of at most `max` characters; empty text counts as not given.
+    /// A trimmed text of at most `max` characters; empty text counts as not given. Descriptions
+    /// (`max` over `MAX_NAME`) may hold line breaks and tabs; no text may hold other control,
+    /// bidirectional or zero-width characters, so a name cannot look like another one it is not
+    /// (`Friends` and `Friends\u{200B}` would be two "unique" group names).
     pub(crate) fn text(
         &mut self,
         object: &Map<String, Value>,
@@ -219,6 +239,14 @@ impl Report {
         let text = self.string(object, field)?.trim();
         if text.chars().count() > max {
             self.unprocessable(field, &format!("must be at most {max} characters"));
+            return None;
+        }
+        let multiline = max > MAX_NAME;
+        if text.chars().any(|c| is_hidden(c, multiline)) {
+            self.unprocessable(
+                field,
+                "must not contain control, bidirectional or zero-width characters",
+            );
             return None;
         }
         (!text.is_empty()).then(|| text.to_string())

@@ -4,6 +4,7 @@
 use email_address::{EmailAddress, Options};
 
 const MAX_EMAIL: usize = 254;
+const MAX_PHONE_INPUT: usize = 64;
 
 /// An e-mail address that parsed; uniqueness is decided on its lower-cased form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,8 +13,9 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        if raw.chars().count() > MAX_EMAIL {
-            return Err(format!("must be at most {MAX_EMAIL} characters"));
+        // Octets, as RFC 5321 counts them: the lower-cased address is part of a sort key.
+        if raw.len() > MAX_EMAIL {
+            return Err(format!("must be at most {MAX_EMAIL} bytes"));
         }
         EmailAddress::parse_with_options(
             raw,
@@ -48,6 +50,10 @@ impl Phone {
     pub fn parse(raw: &str) -> Result<Self, String> {
         const HINT: &str =
             "must be an international phone number starting with + and a country code";
+        // No notation of a real number is this long; the parser need not see longer input.
+        if raw.len() > MAX_PHONE_INPUT {
+            return Err(format!("must be at most {MAX_PHONE_INPUT} characters"));
+        }
         let number = phonenumber::parse(None, raw.trim()).map_err(|_| HINT.to_string())?;
         if !phonenumber::is_valid(&number) {
             return Err(HINT.to_string());

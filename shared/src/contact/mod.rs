@@ -134,11 +134,26 @@ impl Report {
                 Value::Array(_) | Value::Object(_) => {
                     self.malformed(&path, "must be a string, number, boolean or null")
                 }
+                Value::Number(number) if !storable(number) => self.unprocessable(
+                    &path,
+                    "numbers must be 0 or between 1e-130 and 9.99e125 in magnitude (DynamoDB's range)",
+                ),
                 _ => {}
             }
         }
         Some(fields.clone())
     }
+}
+
+/// Whether DynamoDB can store a number: integers always (at most 20 digits), floats (at most 17
+/// significant digits) when 0 or of magnitude in [1e-130, 1e126).
+fn storable(number: &serde_json::Number) -> bool {
+    if number.is_i64() || number.is_u64() {
+        return true;
+    }
+    number
+        .as_f64()
+        .is_some_and(|f| f == 0.0 || (1e-130..1e126).contains(&f.abs()))
 }
 
 /// A stored contact, exactly as the API returns it (before projection).

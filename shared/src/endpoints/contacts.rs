@@ -63,7 +63,7 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
             let status = match outcome {
                 Ok(()) => "deleted",
                 Err(ApiError::NotFound(_)) => "not_found",
-                Err(ApiError::Unavailable) => "unavailable",
+                Err(ApiError::Unavailable | ApiError::Interrupted) => "unavailable",
                 Err(err) => {
                     tracing::error!(error = ?err, "bulk delete of one contact failed");
                     "error"

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
 use crate::identity::Scope;
 use crate::patch::ResourcePatch;
-use crate::preconditions::{Preconditions, etag, http_date, not_modified};
+use crate::preconditions::{Preconditions, etag, http_date, not_modified, weak_etag};
 use crate::resource::{Resource, ResourceId};
 use crate::store::{Companions, Store, Stored};
 
@@ -50,7 +50,7 @@ impl Target {
     pub fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
             id: path_id(request)?,
-            preconditions: Preconditions::from_headers(request.headers()),
+            preconditions: Preconditions::from_headers(request.headers())?,
         })
     }
 }
@@ -132,10 +132,8 @@ pub async fn read_one<T: Stored>(app: &App, request: Request) -> Result<Reply, A
         .await?
         .ok_or_else(|| ApiError::not_found(T::NAME))?;
     if not_modified(request.headers(), resource.version()) {
-        return Ok(validators(
-            Reply::empty(StatusCode::NOT_MODIFIED),
-            &resource,
-        ));
+        let reply = Reply::empty(StatusCode::NOT_MODIFIED);
+        return Ok(validators(reply, &resource).header(header::ETAG, etag(resource.version())));
     }
     resource_reply(StatusCode::OK, &resource, &projection)
 }
@@ -206,15 +204,16 @@ pub fn resource_reply<T: Resource + serde::Serialize>(
     resource: &T,
     projection: &Projection,
 ) -> Result<Reply, ApiError> {
-    Ok(validators(
-        Reply::raw(status, projection.select(resource)?),
-        resource,
-    ))
+    let reply = validators(Reply::raw(status, projection.select(resource)?), resource);
+    Ok(if projection.is_partial() {
+        reply.header(header::ETAG, weak_etag(resource.version()))
+    } else {
+        reply.header(header::ETAG, etag(resource.version()))
+    })
 }
 
-/// `ETag` and `Last-Modified` of one resource.
+/// `Last-Modified` of one resource.
 fn validators<T: Resource>(reply: Reply, resource: &T) -> Reply {
-    let reply = reply.header(header::ETAG, etag(resource.version()));
     match http_date(resource.updated_at()) {
         Some(date) => reply.header(header::LAST_MODIFIED, date),
         None => reply,

@@ -4,6 +4,7 @@
 
 use lambda_http::Request;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::App;
 use crate::contact::{Contact, Email};
@@ -12,13 +13,16 @@ use crate::error::ApiError;
 use crate::group::Group;
 use crate::http::{Projection, Query};
 use crate::identity::{Scope, TenantId};
-use crate::resource::{Resource, ResourceId};
+use crate::resource::{MAX_NAME, Resource, ResourceId};
 use crate::store::{Store, Stored};
 
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
 /// `page × limit` may not go past this many items.
 const MAX_PAGE_DEPTH: usize = 10_000;
+/// How many bytes of items one page may hold: Lambda answers at most 6 MB, and the envelope
+/// and API Gateway's event encoding (which escapes every quote of the body) need room.
+pub const MAX_PAGE_BYTES: usize = 3 * 1024 * 1024;
 /// How many groups one `group=` filter may name.
 const MAX_FILTER_GROUPS: usize = 10;
 
@@ -95,6 +99,9 @@ impl ContactFilter {
                 for name in names {
                     let id = match ResourceId::parse(name) {
                         Some(id) => Some(id),
+                        // A name longer than any group's matches none, without a lookup
+                        // (nor a sort key over DynamoDB's 1 024 bytes).
+                        None if name.chars().count() > MAX_NAME => None,
                         None => app.store.find_group_id_by_name(tenant, name).await?,
                     };
                     ids.extend(id);
@@ -273,33 +280,42 @@ async fn list_reply<T: Stored>(
     let (resources, more) = filter
         .fetch(&app.store, tenant, paging.limit, after)
         .await?;
-    let next_cursor = match resources.last() {
-        Some(last) if more => Some(
-            app.cursors
-                .seal(tenant, &fingerprint, &last.id().to_string()),
-        ),
+    let items = page_items(&resources, &paging.projection)?;
+    // A page cut short by its size goes on after its last item, like one cut by `limit`.
+    let next_cursor = match resources[..items.len()].last() {
+        Some(last) if more || items.len() < resources.len() => Some(app.cursors.seal(
+            tenant,
+            &fingerprint,
+            &last.id().to_string(),
+        )),
         _ => None,
     };
-    page_reply(&resources, next_cursor, &paging.projection)
+    Reply::ok(&Page { items, next_cursor })
 }
 
-/// A page's answer: its items, each projected and serialized once, and the next cursor.
-pub fn page_reply<T: serde::Serialize>(
+/// A page's items, each projected and serialized once, as many as fit in `MAX_PAGE_BYTES`
+/// (always at least one): a page of large contacts never reaches Lambda's 6 MB response limit.
+pub fn page_items<T: serde::Serialize>(
     resources: &[T],
-    next_cursor: Option<String>,
     projection: &Projection,
-) -> Result<Reply, ApiError> {
-    let items = resources
-        .iter()
-        .map(|resource| projection.select(resource))
-        .collect::<Result<Vec<_>, _>>()?;
-    Reply::ok(&Page { items, next_cursor })
+) -> Result<Vec<Box<RawValue>>, ApiError> {
+    let mut items = Vec::with_capacity(resources.len());
+    let mut bytes = 0;
+    for resource in resources {
+        let item = projection.select(resource)?;
+        bytes += item.get().len() + 1;
+        if bytes > MAX_PAGE_BYTES && !items.is_empty() {
+            break;
+        }
+        items.push(item);
+    }
+    Ok(items)
 }
 
 /// The `data` of a list: its items, already serialized, and the cursor of the next page.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
-    pub items: Vec<Box<serde_json::value::RawValue>>,
+    pub items: Vec<Box<RawValue>>,
     pub next_cursor: Option<String>,
 }

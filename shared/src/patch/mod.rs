@@ -12,7 +12,13 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, Problem};
 use crate::http::media_type;
 use crate::resource::READ_ONLY_FIELDS;
-use rfc::{PatchFailure, apply_merge, apply_operations, parse_operations};
+use rfc::{PatchFailure, apply_merge, apply_operations_within, parse_operations};
+
+/// How many operations one JSON Patch may hold.
+pub const MAX_OPERATIONS: usize = 100;
+/// How large a patched resource's JSON text may grow while a patch applies: DynamoDB's item
+/// limit, which no valid resource reaches.
+pub const MAX_PATCHED_BYTES: usize = 400 * 1024;
 
 /// A patch of one resource, parsed from the request body and its `Content-Type`.
 #[derive(Debug, Clone)]
@@ -68,6 +74,12 @@ impl ResourcePatch {
         operations: Vec<Value>,
         writable: &'static [&'static str],
     ) -> Result<PatchDocument, ApiError> {
+        if operations.len() > MAX_OPERATIONS {
+            return Err(ApiError::unprocessable(
+                format!("/{MAX_OPERATIONS}"),
+                format!("a JSON Patch may hold at most {MAX_OPERATIONS} operations"),
+            ));
+        }
         let mut normalized = Vec::with_capacity(operations.len());
         let mut read_only = Vec::new();
         for (index, mut operation) in operations.into_iter().enumerate() {
@@ -136,16 +148,22 @@ impl ResourcePatch {
         let mut doc = current;
         match &self.document {
             PatchDocument::Json(operations) => {
-                apply_operations(&mut doc, operations).map_err(|failure| match failure {
-                    PatchFailure::TestFailed { index } => ApiError::Conflict(Problem::field(
-                        format!("/{index}"),
-                        "the test operation did not hold",
-                    )),
-                    PatchFailure::Invalid { index, reason } => ApiError::unprocessable(
-                        format!("/{index}/path"),
-                        format!("cannot be applied: {reason}"),
-                    ),
-                })?
+                apply_operations_within(&mut doc, operations, MAX_PATCHED_BYTES).map_err(
+                    |failure| match failure {
+                        PatchFailure::TestFailed { index } => ApiError::Conflict(Problem::field(
+                            format!("/{index}"),
+                            "the test operation did not hold",
+                        )),
+                        PatchFailure::Invalid { index, reason } => ApiError::unprocessable(
+                            format!("/{index}/path"),
+                            format!("cannot be applied: {reason}"),
+                        ),
+                        PatchFailure::TooLarge { index } => ApiError::unprocessable(
+                            format!("/{index}"),
+                            format!("makes the resource larger than {MAX_PATCHED_BYTES} bytes"),
+                        ),
+                    },
+                )?
             }
             PatchDocument::Merge(members) => apply_merge(&mut doc, &Value::Object(members.clone())),
         }

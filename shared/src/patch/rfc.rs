@@ -13,6 +13,8 @@ pub enum PatchFailure {
     TestFailed { index: usize },
     /// Operation `index` could not be applied (a missing target, a bad array index, ...).
     Invalid { index: usize, reason: String },
+    /// After operation `index` the document was over the size bound.
+    TooLarge { index: usize },
 }
 
 /// Reads an RFC 6902 document: an array of operations, each with the members its `op` needs.
@@ -80,6 +82,17 @@ pub fn apply_operations(
     doc: &mut Value,
     operations: &[PatchOperation],
 ) -> Result<(), PatchFailure> {
+    apply_operations_within(doc, operations, usize::MAX)
+}
+
+/// Applies the operations in order, all or nothing, refusing at the first operation after which
+/// the document's JSON text is over `max_bytes`: `copy` can double a document per operation,
+/// so the bound is checked as it grows, before memory does.
+pub fn apply_operations_within(
+    doc: &mut Value,
+    operations: &[PatchOperation],
+    max_bytes: usize,
+) -> Result<(), PatchFailure> {
     let mut working = doc.clone();
     for (index, operation) in operations.iter().enumerate() {
         match operation {
@@ -100,9 +113,31 @@ pub fn apply_operations(
                 },
             )?,
         }
+        if max_bytes < usize::MAX && json_size(&working) > max_bytes {
+            return Err(PatchFailure::TooLarge { index });
+        }
     }
     *doc = working;
     Ok(())
+}
+
+/// The length of a value's JSON text, counted without building it.
+pub fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Applies an RFC 7396 merge patch.

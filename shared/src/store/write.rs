@@ -37,9 +37,13 @@ pub enum Guard {
 /// One item of a write transaction, with what its failed condition means.
 pub type Action = (TransactWriteItem, Guard);
 
+#[derive(Debug)]
 pub(super) enum WriteError {
     /// The state the write was based on changed; retry from a fresh read, or 412.
     Stale,
+    /// Another transaction held an item for a moment; nothing the request relies on changed,
+    /// so it is retried after a backoff even when it carried preconditions (never a false 412).
+    Busy,
     Failed(ApiError),
 }
 
@@ -152,6 +156,10 @@ impl Store {
         match self.write(actions).await {
             Ok(()) => Ok(true),
             Err(WriteError::Stale) => stale(preconditions, attempt).await.map(|()| false),
+            Err(WriteError::Busy) => {
+                backoff(attempt).await;
+                Ok(false)
+            }
             Err(WriteError::Failed(err)) => Err(err),
         }
     }
@@ -175,55 +183,67 @@ impl Store {
             Ok(_) => return Ok(()),
             Err(err) => err,
         };
-        let reasons = match err.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                cancelled.cancellation_reasons().to_vec()
+        let codes: Vec<Option<String>> = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().map(str::to_string))
+                .collect(),
+            Some(service) if service.meta().code() == Some("TransactionConflictException") => {
+                return Err(WriteError::Busy);
             }
             _ => return Err(WriteError::Failed(err.into())),
         };
-        let mut stale = false;
-        let mut problems = Vec::new();
-        for (reason, guard) in reasons.iter().zip(&guards) {
-            match (reason.code(), guard) {
-                (Some("ConditionalCheckFailed"), Guard::EmailFree) => {
-                    return Err(WriteError::Failed(ApiError::Conflict(Problem::field(
-                        "email",
-                        "is already used by another contact",
-                    ))));
-                }
-                (Some("ConditionalCheckFailed"), Guard::NameFree) => {
-                    return Err(WriteError::Failed(ApiError::Conflict(Problem::field(
-                        "name",
-                        "is already used by another group",
-                    ))));
-                }
-                (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => {
-                    problems.push(Problem::field(
-                        "groups",
-                        format!("group {id} does not exist"),
-                    ));
-                }
-                (Some("ConditionalCheckFailed" | "TransactionConflict"), _) => stale = true,
-                (Some("None") | None, _) => {}
-                (Some("ThrottlingError" | "ProvisionedThroughputExceeded"), _) => {
-                    return Err(WriteError::Failed(ApiError::Unavailable));
-                }
-                (Some(other), _) => {
-                    return Err(WriteError::Failed(ApiError::internal(format!(
-                        "transaction cancelled: {other}"
-                    ))));
-                }
+        Err(cancelled(&codes, &guards))
+    }
+}
+
+/// What a cancelled transaction means, from each action's cancellation reason and guard.
+pub(super) fn cancelled(codes: &[Option<String>], guards: &[Guard]) -> WriteError {
+    let mut stale = false;
+    let mut busy = false;
+    let mut problems = Vec::new();
+    for (code, guard) in codes.iter().zip(guards) {
+        match (code.as_deref(), guard) {
+            (Some("ConditionalCheckFailed"), Guard::EmailFree) => {
+                return WriteError::Failed(ApiError::Conflict(Problem::field(
+                    "email",
+                    "is already used by another contact",
+                )));
+            }
+            (Some("ConditionalCheckFailed"), Guard::NameFree) => {
+                return WriteError::Failed(ApiError::Conflict(Problem::field(
+                    "name",
+                    "is already used by another group",
+                )));
+            }
+            (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => {
+                problems.push(Problem::field(
+                    "groups",
+                    format!("group {id} does not exist"),
+                ));
+            }
+            (Some("ConditionalCheckFailed"), Guard::Version) => stale = true,
+            (Some("TransactionConflict"), _) => busy = true,
+            (Some("None") | None, _) => {}
+            (Some("ThrottlingError" | "ProvisionedThroughputExceeded"), _) => {
+                return WriteError::Failed(ApiError::Unavailable);
+            }
+            (Some(other), _) => {
+                return WriteError::Failed(ApiError::internal(format!(
+                    "transaction cancelled: {other}"
+                )));
             }
         }
-        if !problems.is_empty() {
-            Err(WriteError::Failed(ApiError::Unprocessable(problems)))
-        } else if stale {
-            Err(WriteError::Stale)
-        } else {
-            Err(WriteError::Failed(ApiError::internal(
-                "transaction cancelled without a reason",
-            )))
-        }
+    }
+    if !problems.is_empty() {
+        WriteError::Failed(ApiError::Unprocessable(problems))
+    } else if stale {
+        WriteError::Stale
+    } else if busy {
+        WriteError::Busy
+    } else {
+        WriteError::Failed(ApiError::internal("transaction cancelled without a reason"))
     }
 }
 
@@ -277,4 +297,52 @@ pub(super) async fn backoff(attempt: u32) {
     let ceiling_ms = 2u64 << attempt.min(5);
     let jitter = RandomState::new().hash_one(attempt) % ceiling_ms;
     tokio::time::sleep(Duration::from_millis(jitter + 1)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(raw: &[Option<&str>]) -> Vec<Option<String>> {
+        raw.iter().map(|c| c.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn a_transaction_conflict_is_busy_not_stale_so_it_never_becomes_a_false_412() {
+        let guards = [Guard::Version, Guard::EmailFree];
+        let outcome = cancelled(
+            &codes(&[Some("TransactionConflict"), Some("None")]),
+            &guards,
+        );
+        assert!(matches!(outcome, WriteError::Busy), "{outcome:?}");
+        let outcome = cancelled(
+            &codes(&[Some("None"), Some("TransactionConflict")]),
+            &guards,
+        );
+        assert!(matches!(outcome, WriteError::Busy), "{outcome:?}");
+    }
+
+    #[test]
+    fn a_failed_version_condition_is_stale_and_a_taken_value_is_409() {
+        let guards = [Guard::Version, Guard::EmailFree];
+        let stale = cancelled(&codes(&[Some("ConditionalCheckFailed"), None]), &guards);
+        assert!(matches!(stale, WriteError::Stale), "{stale:?}");
+        let taken = cancelled(
+            &codes(&[Some("TransactionConflict"), Some("ConditionalCheckFailed")]),
+            &guards,
+        );
+        assert!(
+            matches!(&taken, WriteError::Failed(err) if err.status() == 409),
+            "{taken:?}"
+        );
+    }
+
+    #[test]
+    fn a_throttled_cancellation_is_503_never_500() {
+        let outcome = cancelled(&codes(&[Some("ThrottlingError")]), &[Guard::Version]);
+        assert!(
+            matches!(&outcome, WriteError::Failed(err) if err.status() == 503),
+            "{outcome:?}"
+        );
+    }
 }

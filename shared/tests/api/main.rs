@@ -10,6 +10,7 @@ mod filters;
 mod get;
 mod groups;
 mod helpers;
+mod hostile;
 mod isolation;
 mod keys;
 mod list;

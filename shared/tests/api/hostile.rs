@@ -1,0 +1,243 @@
+//! Hostile input and DynamoDB's own limits: every case answers a clear 4xx (or a correct,
+//! complete answer), never a 5xx, a killed process or a half-written item.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use shared::endpoints::{get_contact, list_contacts, patch_group};
+
+use crate::helpers::spawn_app;
+
+const JSON_PATCH: &str = "application/json-patch+json";
+
+#[tokio::test]
+async fn a_json_patch_that_doubles_the_document_is_422_before_memory_grows() {
+    let app = spawn_app().await;
+    let (id, before) = app
+        .contact(json!({"name": "A", "fields": {"seed": "x".repeat(1000)}}))
+        .await;
+    // Each copy doubles `fields`: 20 of them would make a 1 GB document.
+    let doubling: Vec<Value> = (0..20)
+        .map(|i| json!({"op": "copy", "from": "/fields", "path": format!("/fields/c{i}")}))
+        .collect();
+    let response = app.patch(&id, JSON_PATCH, Value::Array(doubling)).await;
+    response.assert_error(422, "validation_failed");
+    assert_eq!(app.get(&id).await.unwrap(), before, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_json_patch_of_more_than_100_operations_is_422() {
+    let app = spawn_app().await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    let ops: Vec<Value> = (0..101)
+        .map(|_| json!({"op": "test", "path": "/name", "value": "A"}))
+        .collect();
+    app.patch(&id, JSON_PATCH, Value::Array(ops.clone()))
+        .await
+        .assert_error(422, "validation_failed");
+    assert_eq!(app.get(&id).await.unwrap(), before);
+    let group = app.group("G").await;
+    app.send(
+        patch_group,
+        app.request("PATCH", &format!("/v1/groups/{group}")).raw(
+            JSON_PATCH,
+            lambda_http::Body::Text(Value::Array(ops).to_string()),
+        ),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn large_contacts_fill_every_page_and_a_page_never_nears_lambdas_6_mb() {
+    let app = spawn_app().await;
+    // 30 contacts of about 200 KB each (50 fields of 1 000 four-byte characters): DynamoDB
+    // pages a query at 1 MB, and 30 of them are 6 MB of JSON.
+    let fields: serde_json::Map<String, Value> = (0..50)
+        .map(|i| (format!("f{i}"), json!("😀".repeat(1000))))
+        .collect();
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            app.contact(json!({"name": format!("big {i}"), "fields": fields}))
+                .await
+                .0,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut query = "?limit=100".to_string();
+    loop {
+        let response = app.list(&query).await;
+        assert_eq!(response.status, 200, "{:#}", response.body);
+        let body_bytes = response.body.to_string().len();
+        assert!(body_bytes < 4 * 1024 * 1024, "a page of {body_bytes} bytes");
+        for item in response.data()["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_string());
+        }
+        match response.data()["nextCursor"].as_str() {
+            Some(cursor) => query = format!("?limit=100&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, ids,
+        "every contact once, in creation order, none missing"
+    );
+}
+
+#[tokio::test]
+async fn user_strings_that_would_make_a_key_over_1024_bytes_are_refused_or_match_nothing() {
+    let app = spawn_app().await;
+    let long_key = format!("{}.{}:secret", app.tenant, "k".repeat(1100));
+    let basic = base64::engine::general_purpose::STANDARD.encode(long_key);
+    app.send(
+        list_contacts,
+        app.request("GET", "/v1/contacts")
+            .without_auth()
+            .header("authorization", &format!("Basic {basic}")),
+    )
+    .await
+    .assert_error(401, "invalid_authentication");
+    let response = app.list(&format!("?group={}", "g".repeat(1020))).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(response.data()["items"], json!([]));
+    let long_email = format!("{}@example.com", "😀".repeat(250));
+    app.list(&format!("?email={long_email}"))
+        .await
+        .assert_error(400, "not_valid");
+    app.send(
+        shared::endpoints::create_contact,
+        app.request("POST", "/v1/contacts")
+            .json(json!({"name": "A", "email": long_email})),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn numbers_dynamodb_cannot_store_are_422_on_create_put_and_patch() {
+    let app = spawn_app().await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    for number in [json!(1e126), json!(-1e126), json!(1e-131), json!(1.7e308)] {
+        let body = json!({"name": "A", "fields": {"n": number}});
+        app.send(
+            shared::endpoints::create_contact,
+            app.request("POST", "/v1/contacts").json(body.clone()),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+        app.update(&id, body)
+            .await
+            .assert_error(422, "validation_failed");
+        app.patch(
+            &id,
+            "application/merge-patch+json",
+            json!({"fields": {"n": number}}),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+    }
+    assert_eq!(app.get(&id).await.unwrap(), before);
+    for fine in [json!(0), json!(1e125), json!(-2.5e-130), json!(u64::MAX)] {
+        let response = app
+            .update(&id, json!({"name": "A", "fields": {"n": fine}}))
+            .await;
+        assert_eq!(response.status, 200, "{fine}: {:#}", response.body);
+    }
+}
+
+#[tokio::test]
+async fn an_if_match_that_is_not_ascii_is_400_not_ignored() {
+    let app = spawn_app().await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    let value = lambda_http::http::HeaderValue::from_bytes("\"1\"é".as_bytes()).unwrap();
+    let mut request = app
+        .request("PUT", &format!("/v1/contacts/{id}"))
+        .json(json!({"name": "B"}))
+        .build();
+    request.headers_mut().insert("if-match", value);
+    let response =
+        shared::lambda::handle(app.app, request, shared::endpoints::update_contact).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(app.get(&id).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn hidden_characters_in_names_are_422_so_uniqueness_cannot_be_bypassed() {
+    let app = spawn_app().await;
+    app.group("Friends").await;
+    for name in [
+        "Friends\u{200B}",
+        "\u{202E}sdneirF",
+        "Fri\u{0007}ends",
+        "Fri\nends",
+    ] {
+        app.send(
+            shared::endpoints::create_group,
+            app.request("POST", "/v1/groups")
+                .json(json!({"name": name})),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+        app.send(
+            shared::endpoints::create_contact,
+            app.request("POST", "/v1/contacts")
+                .json(json!({"name": name})),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+    }
+    let response = app
+        .send(
+            shared::endpoints::create_contact,
+            app.request("POST", "/v1/contacts")
+                .json(json!({"name": "A", "description": "line one\nline two 👨‍👩‍👧"})),
+        )
+        .await;
+    assert_eq!(
+        response.status, 201,
+        "descriptions keep line breaks and emoji"
+    );
+}
+
+#[tokio::test]
+async fn phone_input_over_64_characters_is_422() {
+    let app = spawn_app().await;
+    let phone = format!("+49 170 {}", "1".repeat(60));
+    app.send(
+        shared::endpoints::create_contact,
+        app.request("POST", "/v1/contacts")
+            .json(json!({"name": "A", "phone": phone})),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn a_projected_body_has_a_weak_etag_and_the_full_body_a_strong_one() {
+    let app = spawn_app().await;
+    let (id, _) = app
+        .contact(json!({"name": "A", "email": "a@example.com"}))
+        .await;
+    let full = app
+        .send(
+            get_contact,
+            app.request("GET", &format!("/v1/contacts/{id}")),
+        )
+        .await;
+    assert_eq!(full.header("etag"), Some("\"1\""));
+    let projected = app
+        .send(
+            get_contact,
+            app.request("GET", &format!("/v1/contacts/{id}?fields=name")),
+        )
+        .await;
+    assert_eq!(projected.header("etag"), Some("W/\"1\""));
+    let revalidated = app
+        .send(
+            get_contact,
+            app.request("GET", &format!("/v1/contacts/{id}?fields=name"))
+                .header("if-none-match", "W/\"1\""),
+        )
+        .await;
+    assert_eq!(revalidated.status, 304);
+}
