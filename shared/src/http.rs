@@ -166,11 +166,6 @@ impl Projection {
         }
     }
 
-    /// Whether only some members are selected (the body is then not the whole resource).
-    pub fn is_partial(&self) -> bool {
-        self.0.is_some()
-    }
-
     /// Keeps only the selected members of an object.
     pub fn apply(&self, value: Value) -> Value {
         match (&self.0, value) {

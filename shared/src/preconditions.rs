@@ -71,12 +71,6 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// The weak entity tag of a version, for a projected body: not the same bytes as the full
-/// resource, yet the same version (`If-None-Match` still matches it).
-pub fn weak_etag(version: u64) -> String {
-    format!("W/{}", etag(version))
-}
-
 /// `updatedAt` as an HTTP date, for `Last-Modified`.
 pub fn http_date(updated_at: &str) -> Option<String> {
     last_modified(updated_at).map(httpdate::fmt_http_date)

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
 use crate::identity::Scope;
 use crate::patch::ResourcePatch;
-use crate::preconditions::{Preconditions, etag, http_date, not_modified, weak_etag};
+use crate::preconditions::{Preconditions, etag, http_date, not_modified};
 use crate::resource::{Resource, ResourceId};
 use crate::store::{Companions, Store, Stored};
 
@@ -205,11 +205,7 @@ pub fn resource_reply<T: Resource + serde::Serialize>(
     projection: &Projection,
 ) -> Result<Reply, ApiError> {
     let reply = validators(Reply::raw(status, projection.select(resource)?), resource);
-    Ok(if projection.is_partial() {
-        reply.header(header::ETAG, weak_etag(resource.version()))
-    } else {
-        reply.header(header::ETAG, etag(resource.version()))
-    })
+    Ok(reply.header(header::ETAG, etag(resource.version())))
 }
 
 /// `Last-Modified` of one resource.

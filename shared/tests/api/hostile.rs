@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use serde_json::{Value, json};
-use shared::endpoints::{get_contact, list_contacts, patch_group};
+use shared::endpoints::{list_contacts, patch_group};
 
 use crate::helpers::spawn_app;
 
@@ -210,34 +210,4 @@ async fn phone_input_over_64_characters_is_422() {
     )
     .await
     .assert_error(422, "validation_failed");
-}
-
-#[tokio::test]
-async fn a_projected_body_has_a_weak_etag_and_the_full_body_a_strong_one() {
-    let app = spawn_app().await;
-    let (id, _) = app
-        .contact(json!({"name": "A", "email": "a@example.com"}))
-        .await;
-    let full = app
-        .send(
-            get_contact,
-            app.request("GET", &format!("/v1/contacts/{id}")),
-        )
-        .await;
-    assert_eq!(full.header("etag"), Some("\"1\""));
-    let projected = app
-        .send(
-            get_contact,
-            app.request("GET", &format!("/v1/contacts/{id}?fields=name")),
-        )
-        .await;
-    assert_eq!(projected.header("etag"), Some("W/\"1\""));
-    let revalidated = app
-        .send(
-            get_contact,
-            app.request("GET", &format!("/v1/contacts/{id}?fields=name"))
-                .header("if-none-match", "W/\"1\""),
-        )
-        .await;
-    assert_eq!(revalidated.status, 304);
 }
