@@ -172,7 +172,6 @@ where
     fn from(err: SdkError<E, R>) -> Self {
         // Refused before anything changed: safe to retry.
         let refused = match &err {
-            SdkError::ConstructionFailure(_) => false,
             SdkError::ServiceError(service) => matches!(
                 service.err().code(),
                 Some(

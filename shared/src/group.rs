@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::resource::{
-    MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
+    MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
 };
 
 /// The fields a client may write on a group.
@@ -24,7 +24,7 @@ impl GroupDraft {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
         let (object, mut report) = Report::start(body, &GROUP_WRITABLE_FIELDS)?;
         let name = report.required_text(object, "name", MAX_NAME);
-        let description = report.text(object, "description", MAX_DESCRIPTION);
+        let description = report.description(object);
         report.finish()?;
         let name = name.ok_or_else(|| ApiError::internal("name missing after validation"))?;
         Ok(Self { name, description })

@@ -226,22 +226,37 @@ impl Report {
         }
     }
 
-    /// A trimmed text of at most `max` characters; empty text counts as not given. Descriptions
-    /// (`max` over `MAX_NAME`) may hold line breaks and tabs; no text may hold other control,
-    /// bidirectional or zero-width characters, so a name cannot look like another one it is not
-    /// (`Friends` and `Friends\u{200B}` would be two "unique" group names).
+    /// A trimmed single-line text of at most `max` characters; empty text counts as not given.
     pub(crate) fn text(
         &mut self,
         object: &Map<String, Value>,
         field: &str,
         max: usize,
     ) -> Option<String> {
+        self.checked_text(object, field, max, false)
+    }
+
+    /// A description: like `text`, up to `MAX_DESCRIPTION` characters, line breaks and tabs
+    /// allowed.
+    pub(crate) fn description(&mut self, object: &Map<String, Value>) -> Option<String> {
+        self.checked_text(object, "description", MAX_DESCRIPTION, true)
+    }
+
+    /// No text may hold control (but a description's line breaks), bidirectional or zero-width
+    /// characters, so a name cannot look like another one it is not (`Friends` and
+    /// `Friends\u{200B}` would be two "unique" group names).
+    fn checked_text(
+        &mut self,
+        object: &Map<String, Value>,
+        field: &str,
+        max: usize,
+        multiline: bool,
+    ) -> Option<String> {
         let text = self.string(object, field)?.trim();
         if text.chars().count() > max {
             self.unprocessable(field, &format!("must be at most {max} characters"));
             return None;
         }
-        let multiline = max > MAX_NAME;
         if text.chars().any(|c| is_hidden(c, multiline)) {
             self.unprocessable(
                 field,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::resource::{
-    MAX_DESCRIPTION, MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
+    MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
 };
 
 pub use address::{Email, Phone};
@@ -48,7 +48,7 @@ impl ContactDraft {
         let (object, mut report) = Report::start(body, &WRITABLE_FIELDS)?;
         let name = report.required_text(object, "name", MAX_NAME);
         let surname = report.text(object, "surname", MAX_NAME);
-        let description = report.text(object, "description", MAX_DESCRIPTION);
+        let description = report.description(object);
         let email = report
             .string(object, "email")
             .and_then(|raw| report.check("email", Email::parse(raw)));

@@ -133,7 +133,7 @@ pub async fn read_one<T: Stored>(app: &App, request: Request) -> Result<Reply, A
         .ok_or_else(|| ApiError::not_found(T::NAME))?;
     if not_modified(request.headers(), resource.version()) {
         let reply = Reply::empty(StatusCode::NOT_MODIFIED);
-        return Ok(validators(reply, &resource).header(header::ETAG, etag(resource.version())));
+        return Ok(validators(reply, &resource));
     }
     resource_reply(StatusCode::OK, &resource, &projection)
 }
@@ -204,12 +204,15 @@ pub fn resource_reply<T: Resource + serde::Serialize>(
     resource: &T,
     projection: &Projection,
 ) -> Result<Reply, ApiError> {
-    let reply = validators(Reply::raw(status, projection.select(resource)?), resource);
-    Ok(reply.header(header::ETAG, etag(resource.version())))
+    Ok(validators(
+        Reply::raw(status, projection.select(resource)?),
+        resource,
+    ))
 }
 
-/// `Last-Modified` of one resource.
+/// `ETag` and `Last-Modified` of one resource.
 fn validators<T: Resource>(reply: Reply, resource: &T) -> Reply {
+    let reply = reply.header(header::ETAG, etag(resource.version()));
     match http_date(resource.updated_at()) {
         Some(date) => reply.header(header::LAST_MODIFIED, date),
         None => reply,

@@ -37,18 +37,10 @@ impl Store {
         tenant: &TenantId,
         key_id: &str,
     ) -> Result<Option<ApiKey>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::item(
-                keys::tenant(tenant),
-                keys::api_key(key_id),
-            )))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(decode).transpose()
+        self.get(tenant, keys::api_key(key_id))
+            .await?
+            .map(decode)
+            .transpose()
     }
 
     /// Every API key of a tenant (an admin operation: it pages through all of them).

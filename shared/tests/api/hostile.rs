@@ -104,13 +104,9 @@ async fn user_strings_that_would_make_a_key_over_1024_bytes_are_refused_or_match
     app.list(&format!("?email={long_email}"))
         .await
         .assert_error(400, "not_valid");
-    app.send(
-        shared::endpoints::create_contact,
-        app.request("POST", "/v1/contacts")
-            .json(json!({"name": "A", "email": long_email})),
-    )
-    .await
-    .assert_error(422, "validation_failed");
+    app.try_create(json!({"name": "A", "email": long_email}))
+        .await
+        .assert_error(422, "validation_failed");
 }
 
 #[tokio::test]
@@ -119,12 +115,9 @@ async fn numbers_dynamodb_cannot_store_are_422_on_create_put_and_patch() {
     let (id, before) = app.contact(json!({"name": "A"})).await;
     for number in [json!(1e126), json!(-1e126), json!(1e-131), json!(1.7e308)] {
         let body = json!({"name": "A", "fields": {"n": number}});
-        app.send(
-            shared::endpoints::create_contact,
-            app.request("POST", "/v1/contacts").json(body.clone()),
-        )
-        .await
-        .assert_error(422, "validation_failed");
+        app.try_create(body.clone())
+            .await
+            .assert_error(422, "validation_failed");
         app.update(&id, body)
             .await
             .assert_error(422, "validation_failed");
@@ -178,20 +171,12 @@ async fn hidden_characters_in_names_are_422_so_uniqueness_cannot_be_bypassed() {
         )
         .await
         .assert_error(422, "validation_failed");
-        app.send(
-            shared::endpoints::create_contact,
-            app.request("POST", "/v1/contacts")
-                .json(json!({"name": name})),
-        )
-        .await
-        .assert_error(422, "validation_failed");
+        app.try_create(json!({"name": name}))
+            .await
+            .assert_error(422, "validation_failed");
     }
     let response = app
-        .send(
-            shared::endpoints::create_contact,
-            app.request("POST", "/v1/contacts")
-                .json(json!({"name": "A", "description": "line one\nline two 👨‍👩‍👧"})),
-        )
+        .try_create(json!({"name": "A", "description": "line one\nline two 👨‍👩‍👧"}))
         .await;
     assert_eq!(
         response.status, 201,
@@ -203,11 +188,7 @@ async fn hidden_characters_in_names_are_422_so_uniqueness_cannot_be_bypassed() {
 async fn phone_input_over_64_characters_is_422() {
     let app = spawn_app().await;
     let phone = format!("+49 170 {}", "1".repeat(60));
-    app.send(
-        shared::endpoints::create_contact,
-        app.request("POST", "/v1/contacts")
-            .json(json!({"name": "A", "phone": phone})),
-    )
-    .await
-    .assert_error(422, "validation_failed");
+    app.try_create(json!({"name": "A", "phone": phone}))
+        .await
+        .assert_error(422, "validation_failed");
 }

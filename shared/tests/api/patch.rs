@@ -1,7 +1,7 @@
 use futures::future::join_all;
 use lambda_http::Body;
 use serde_json::json;
-use shared::endpoints::{create_contact, patch_contact};
+use shared::endpoints::patch_contact;
 
 use crate::helpers::{new_tenant, spawn_app, token_with};
 
@@ -342,11 +342,7 @@ async fn changing_the_email_by_patch_moves_the_guard_and_respects_uniqueness() {
         .await;
     assert_eq!(response.status, 200);
     let reuse = app
-        .send(
-            create_contact,
-            app.request("POST", "/v1/contacts")
-                .json(json!({"name": "C", "email": "mine@example.com"})),
-        )
+        .try_create(json!({"name": "C", "email": "mine@example.com"}))
         .await;
     assert_eq!(reuse.status, 201, "the old address is free again");
     let response = app.patch(&id, MERGE, json!({"email": null})).await;

@@ -1,6 +1,6 @@
 use futures::future::join_all;
 use serde_json::json;
-use shared::endpoints::{create_contact, update_contact};
+use shared::endpoints::update_contact;
 
 use crate::helpers::{new_tenant, spawn_app, token_with};
 
@@ -64,11 +64,7 @@ async fn changing_the_email_moves_its_uniqueness() {
     app.create(json!({"name": "B", "email": "FIRST@example.com"}))
         .await;
     let taken = app
-        .send(
-            create_contact,
-            app.request("POST", "/v1/contacts")
-                .json(json!({"name": "C", "email": "second@example.com"})),
-        )
+        .try_create(json!({"name": "C", "email": "second@example.com"}))
         .await;
     taken.assert_error(409, "conflict");
 }
