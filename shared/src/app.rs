@@ -54,6 +54,9 @@ impl App {
     }
 }
 
+/// The longest a DynamoDB call may take, retries included: under the functions' 10 s timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+
 /// The SDK configuration every binary and test uses: the usual environment and profile chain,
 /// with an HTTPS client on rustls and ring (smaller than the SDK's default aws-lc client).
 pub async fn sdk_config() -> SdkConfig {
@@ -65,7 +68,7 @@ pub async fn sdk_config() -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(6))
+        .operation_timeout(OPERATION_TIMEOUT)
         .build();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)

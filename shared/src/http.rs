@@ -54,12 +54,18 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
             "a JSON body is required",
         )]));
     }
-    serde_json::from_slice(bytes).map_err(|err| {
-        ApiError::Malformed(vec![Problem::general(format!(
-            "the body is not valid JSON (line {}, column {})",
-            err.line(),
-            err.column()
-        ))])
+    crate::json::from_slice(bytes).map_err(|err| {
+        let reason = if err.is_data() {
+            // A repeated member: the message names it.
+            err.to_string()
+        } else {
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                err.line(),
+                err.column()
+            )
+        };
+        ApiError::Malformed(vec![Problem::general(reason)])
     })
 }
 

@@ -10,7 +10,8 @@
 //! - [`auth`]: `Authorization` (Bearer JWT or Basic API key) to a `Principal`, or 401/403;
 //!   [`apikey`]: API keys and their cache.
 //! - [`store`]: every DynamoDB read and write; the key layout lives in `store::keys` only.
-//! - [`http`]: request body, path id, query and projection, parsed into typed input;
+//! - [`http`]: request body, path id, query and projection, parsed into typed input ([`json`]:
+//!   strict JSON, no repeated members);
 //!   [`preconditions`]: `ETag`, `If-Match`, `If-Unmodified-Since`, `If-None-Match`.
 //! - [`patch`]: JSON Patch and Merge Patch with the API's rules for a resource.
 //! - [`contact`], [`group`]: the resources, their parsed input (drafts) and their rules;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod group;
 pub mod http;
 pub mod identity;
+pub mod json;
 pub mod lambda;
 pub mod patch;
 pub mod preconditions;

@@ -1,22 +1,27 @@
 //! The contact functions: create, read, replace, patch and delete one contact (through the
 //! generic steps), and bulk delete.
 
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
 use futures::StreamExt;
-use lambda_http::Request;
+use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
 use super::generic::{create_one, delete_one, patch_one, read_one, replace_one};
 use crate::App;
+use crate::app::OPERATION_TIMEOUT;
 use crate::contact::Contact;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::json_body;
-use crate::identity::Scope;
+use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
 
 /// How many ids one bulk delete takes.
 const MAX_BULK_IDS: usize = 100;
+/// How long a bulk delete may keep starting deletes when there is no Lambda deadline to go by.
+const BULK_BUDGET: Duration = Duration::from_secs(8);
 /// How many deletes of one bulk delete run at once.
 const BULK_CONCURRENCY: usize = 8;
 
@@ -48,14 +53,30 @@ pub async fn delete_contact(app: &App, request: Request) -> Result<Reply, ApiErr
 /// `POST /v1/contacts/bulk-delete`: each id on its own, a few at a time; repeated ids once.
 pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, ApiError> {
     let principal = app.authorize(request.headers(), Scope::Write).await?;
-    let body = json_body(&request)?;
-    let ids = bulk_ids(&body)?;
-    let tenant = &principal.tenant;
-    let results: Vec<Value> = futures::stream::iter(ids)
+    let ids = bulk_ids(&json_body(&request)?)?;
+    let deadline = start_deadline(request.lambda_context_ref().map(|c| c.deadline));
+    let results = bulk_delete(app, &principal.tenant, ids, deadline).await;
+    let deleted = results.iter().filter(|r| r["success"] == true).count();
+    Reply::ok(&json!({"results": results, "deleted": deleted}))
+}
+
+/// Deletes each id on its own, a few at a time; an id whose delete would start after
+/// `deadline` is not tried and reported `unavailable`, so the function answers before Lambda
+/// stops it.
+pub async fn bulk_delete(
+    app: &App,
+    tenant: &TenantId,
+    ids: Vec<String>,
+    deadline: Instant,
+) -> Vec<Value> {
+    futures::stream::iter(ids)
         .map(|raw| async move {
             let Some(id) = ResourceId::parse(&raw) else {
                 return json!({"id": raw, "success": false, "status": "invalid_id"});
             };
+            if Instant::now() >= deadline {
+                return json!({"id": raw, "success": false, "status": "unavailable"});
+            }
             let outcome = app
                 .store
                 .delete::<Contact>(tenant, &id, &Preconditions::default())
@@ -73,9 +94,28 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
         })
         .buffered(BULK_CONCURRENCY)
         .collect()
-        .await;
-    let deleted = results.iter().filter(|r| r["success"] == true).count();
-    Reply::ok(&json!({"results": results, "deleted": deleted}))
+        .await
+}
+
+/// The last moment a delete may start: a DynamoDB call's whole time budget before the
+/// invocation's deadline (epoch milliseconds, from the Lambda context), or a budget of its own
+/// where there is no context.
+fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
+    let now = Instant::now();
+    let remaining = invocation_deadline_ms.and_then(|deadline| {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_millis();
+        let left = u128::from(deadline).checked_sub(now_ms)?;
+        Some(Duration::from_millis(
+            u64::try_from(left).unwrap_or(u64::MAX),
+        ))
+    });
+    match remaining {
+        Some(left) => now + left.saturating_sub(OPERATION_TIMEOUT + Duration::from_millis(500)),
+        None => now + BULK_BUDGET,
+    }
 }
 
 /// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` array,

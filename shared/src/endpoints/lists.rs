@@ -49,6 +49,14 @@ pub trait Filter<T> {
         limit: usize,
         after: Option<ResourceId>,
     ) -> Result<(Vec<T>, bool), ApiError>;
+    /// The id of the `count`-th item after `after`, `None` when fewer follow; reads keys only.
+    async fn skip(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        count: usize,
+        after: Option<ResourceId>,
+    ) -> Result<Option<ResourceId>, ApiError>;
 }
 
 /// Every group, in creation order.
@@ -67,6 +75,16 @@ impl Filter<Group> for AllGroups {
         after: Option<ResourceId>,
     ) -> Result<(Vec<Group>, bool), ApiError> {
         store.list::<Group>(tenant, limit, after.as_ref()).await
+    }
+
+    async fn skip(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        count: usize,
+        after: Option<ResourceId>,
+    ) -> Result<Option<ResourceId>, ApiError> {
+        store.skip::<Group>(tenant, count, after.as_ref()).await
     }
 }
 
@@ -181,6 +199,25 @@ impl Filter<Contact> for ContactFilter {
             (None, None) => store.list(tenant, limit, after.as_ref()).await,
         }
     }
+
+    async fn skip(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        count: usize,
+        after: Option<ResourceId>,
+    ) -> Result<Option<ResourceId>, ApiError> {
+        match (&self.email, &self.groups) {
+            // At most one contact has the address: skipping any is the end.
+            (Some(_), _) => Ok(None),
+            (None, Some(groups)) => {
+                store
+                    .skip_in_groups(tenant, groups, count, after.as_ref())
+                    .await
+            }
+            (None, None) => store.skip::<Contact>(tenant, count, after.as_ref()).await,
+        }
+    }
 }
 
 /// The paging parameters of a list request, and its projection.
@@ -251,7 +288,7 @@ pub async fn list_groups(app: &App, request: Request) -> Result<Reply, ApiError>
     list_reply(app, &principal.tenant, &paging, &AllGroups).await
 }
 
-/// One page of a list; a `page` number reads every earlier page to get there.
+/// One page of a list; a `page` number skips the earlier pages reading their keys only.
 async fn list_reply<T: Stored>(
     app: &App,
     tenant: &TenantId,
@@ -268,13 +305,12 @@ async fn list_reply<T: Stored>(
             })?)
         }
     };
-    for _ in 1..paging.page {
-        let (skipped, more) = filter
-            .fetch(&app.store, tenant, paging.limit, after)
-            .await?;
-        match skipped.last() {
-            Some(last) if more => after = Some(*last.id()),
-            _ => return Reply::ok(&json!({"items": [], "nextCursor": null})),
+    if paging.page > 1 {
+        // Earlier pages are skipped reading keys only: a few round trips, not one per page.
+        let count = (paging.page - 1) * paging.limit;
+        match filter.skip(&app.store, tenant, count, after).await? {
+            Some(last) => after = Some(last),
+            None => return Reply::ok(&json!({"items": [], "nextCursor": null})),
         }
     }
     let (resources, more) = filter

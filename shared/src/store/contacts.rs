@@ -47,26 +47,41 @@ impl Store {
         limit: usize,
         after: Option<&ResourceId>,
     ) -> Result<(Vec<Contact>, bool), ApiError> {
-        let mut ids = BTreeSet::new();
-        for group in groups {
-            let prefix = keys::member_prefix(group);
-            let start = after.map(|id| keys::member(group, id));
-            for item in self
-                .query_prefix(tenant, &prefix, start, Some(limit + 1))
-                .await?
-            {
-                let contact = item
-                    .get(keys::SK)
-                    .and_then(|sk| sk.as_s().ok())
-                    .and_then(|sk| sk.strip_prefix(&prefix))
-                    .and_then(ResourceId::parse)
-                    .ok_or_else(|| ApiError::internal("malformed membership item"))?;
-                ids.insert(contact);
-            }
-        }
+        let ids = self.members(tenant, groups, limit + 1, after).await?;
         let more = ids.len() > limit;
         let page: Vec<ResourceId> = ids.into_iter().take(limit).collect();
         Ok((self.get_contacts(tenant, &page).await?, more))
+    }
+
+    /// The id of the `count`-th contact after `after` that is in any of `groups`, `None` when
+    /// fewer follow: how a `page` number skips earlier pages of a group filter.
+    pub async fn skip_in_groups(
+        &self,
+        tenant: &TenantId,
+        groups: &[ResourceId],
+        count: usize,
+        after: Option<&ResourceId>,
+    ) -> Result<Option<ResourceId>, ApiError> {
+        let ids = self.members(tenant, groups, count, after).await?;
+        Ok(ids.into_iter().nth(count.wrapping_sub(1)))
+    }
+
+    /// The first `limit` contacts of each of `groups` after `after`, merged: in creation order,
+    /// each once.
+    async fn members(
+        &self,
+        tenant: &TenantId,
+        groups: &[ResourceId],
+        limit: usize,
+        after: Option<&ResourceId>,
+    ) -> Result<BTreeSet<ResourceId>, ApiError> {
+        let mut ids = BTreeSet::new();
+        for group in groups {
+            let start = after.map(|id| keys::member(group, id));
+            let prefix = keys::member_prefix(group);
+            ids.extend(self.ids_after(tenant, &prefix, start, limit).await?);
+        }
+        Ok(ids)
     }
 
     /// The contacts with these ids, in the order given, skipping any that no longer exist.
@@ -93,6 +108,7 @@ impl Store {
                 .request_items(&self.table, request)
                 .send()
                 .await?;
+            self.count_request();
             for item in output
                 .responses
                 .unwrap_or_default()

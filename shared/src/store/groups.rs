@@ -3,9 +3,9 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, contended, number, owner};
+use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, backoff, contended, number, owner};
 use super::{Store, decode, is_conditional_failure, keys};
-use crate::clock::now;
+use crate::clock::{now, timestamp};
 use crate::error::{ApiError, Problem};
 use crate::group::Group;
 use crate::identity::TenantId;
@@ -15,6 +15,8 @@ use crate::resource::{Resource, ResourceId};
 /// A group flagged for deletion longer ago than this is taken as not being deleted (the
 /// deleting function died between its steps).
 pub(super) const DELETING_EXPIRES: time::Duration = time::Duration::seconds(60);
+/// How much sooner than `DELETING_EXPIRES` a deleting request gives up its own flag.
+const FLAG_MARGIN: time::Duration = time::Duration::seconds(15);
 
 impl Store {
     /// The id of the group with this name (compared case-insensitively), if any.
@@ -33,10 +35,12 @@ impl Store {
             .and_then(|id| ResourceId::parse(id)))
     }
 
-    /// Deletes a group that no contact is in: 409 while one is. Race-proof in three calls: the
-    /// group is flagged as being deleted (contacts can no longer join it; the update returns the
-    /// group, so no separate read), checked for members, then deleted only if it is still
-    /// flagged at the version the flag saw.
+    /// Deletes a group that no contact is in: 409 while one is. Race-proof: the group is
+    /// flagged as being deleted under a token of this request (contacts can no longer join it;
+    /// the update returns the group, so no separate read), checked for members, then deleted
+    /// only if it is at the version the flag saw and still carries this request's fresh flag.
+    /// A refusal removes only its own flag. Preconditions are checked before anything is
+    /// flagged (one extra read, only when the request has them): a 412 never touches the group.
     pub async fn delete_group(
         &self,
         tenant: &TenantId,
@@ -45,73 +49,106 @@ impl Store {
     ) -> Result<(), ApiError> {
         let key = keys::item(keys::tenant(tenant), keys::of::<Group>(id));
         for attempt in 0..MAX_ATTEMPTS {
-            let flagged = self
+            let expected = if preconditions.is_empty() {
+                None
+            } else {
+                Some(
+                    self.existing::<Group>(tenant, id, preconditions)
+                        .await?
+                        .version,
+                )
+            };
+            let token = AttributeValue::S(ResourceId::new().to_string());
+            let flag = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key.clone()))
-                .update_expression("SET deletingSince = :now")
-                .condition_expression("attribute_exists(#pk)")
+                .update_expression("SET deletingSince = :now, deletingBy = :token")
                 .expression_attribute_names("#pk", keys::PK)
                 .expression_attribute_values(":now", AttributeValue::S(now()))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            let current: Group = match flagged {
+                .expression_attribute_values(":token", token.clone())
+                .return_values(ReturnValue::AllNew);
+            let flag = match expected {
+                None => flag.condition_expression("attribute_exists(#pk)"),
+                Some(version) => flag
+                    .condition_expression("attribute_exists(#pk) AND #v = :v")
+                    .expression_attribute_names("#v", "version")
+                    .expression_attribute_values(":v", number(version)),
+            };
+            let current: Group = match flag.send().await {
                 Ok(output) => decode(output.attributes.unwrap_or_default())?,
+                // Gone (404 on the next read, or now), or changed since the precondition held
+                // (412 or a retry on the next read).
+                Err(err) if is_conditional_failure(&err) && expected.is_some() => {
+                    backoff(attempt).await;
+                    continue;
+                }
                 Err(err) if is_conditional_failure(&err) => {
                     return Err(ApiError::not_found(Group::NAME));
                 }
                 Err(err) => return Err(err.into()),
             };
             self.count_reads(1);
-            let refusal = match preconditions.check(current.version, &current.updated_at) {
-                Err(err) => Some(err),
-                Ok(()) => {
-                    let members = self
-                        .query_prefix(tenant, &keys::member_prefix(id), None, Some(1))
-                        .await?;
-                    (!members.is_empty()).then(|| {
-                        ApiError::Conflict(Problem::general(
-                            "the group still has contacts; remove them from it first",
-                        ))
-                    })
-                }
-            };
-            if let Some(refusal) = refusal {
-                // Unflag it; if the group changed meanwhile, the change already dropped the flag.
-                let unflagged = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression("REMOVE deletingSince")
-                    .condition_expression("#v = :v")
-                    .expression_attribute_names("#v", "version")
-                    .expression_attribute_values(":v", number(current.version))
-                    .send()
-                    .await;
-                if let Err(err) = unflagged
-                    && !is_conditional_failure(&err)
-                {
-                    return Err(err.into());
-                }
-                return Err(refusal);
+            let members = self
+                .query_prefix(tenant, &keys::member_prefix(id), None, Some(1))
+                .await?;
+            if !members.is_empty() {
+                self.unflag(&key, &token).await?;
+                return Err(ApiError::Conflict(Problem::general(
+                    "the group still has contacts; remove them from it first",
+                )));
             }
+            // The flag must still be this request's, and younger than what joins respect, with
+            // a margin for clocks: a deletion that stalled past it starts over.
+            let fresh = AttributeValue::S(timestamp(
+                time::OffsetDateTime::now_utc() - DELETING_EXPIRES + FLAG_MARGIN,
+            ));
             let mut actions = vec![(
                 self.delete_versioned::<Group>(
                     tenant,
                     &current,
-                    Some("attribute_exists(deletingSince)"),
+                    Some((
+                        "deletingBy = :token AND deletingSince > :fresh",
+                        vec![(":token", token), (":fresh", fresh)],
+                    )),
                 )?,
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), None)?);
-            if self.settle(actions, preconditions, attempt).await? {
+            // A stale delete may only have lost its flag to another deleting request, which is
+            // no change of the group: it starts over, and the next read tells 404 or 412 apart.
+            if self
+                .settle(actions, &Preconditions::default(), attempt)
+                .await?
+            {
                 return Ok(());
             }
         }
         Err(contended())
+    }
+
+    /// Removes this request's deletion flag, and only this request's.
+    async fn unflag(
+        &self,
+        key: &std::collections::HashMap<String, AttributeValue>,
+        token: &AttributeValue,
+    ) -> Result<(), ApiError> {
+        let unflagged = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .update_expression("REMOVE deletingSince, deletingBy")
+            .condition_expression("deletingBy = :token")
+            .expression_attribute_values(":token", token.clone())
+            .send()
+            .await;
+        match unflagged {
+            // Another request flagged it since, or a change dropped the flag: not ours to remove.
+            Err(err) if !is_conditional_failure(&err) => Err(err.into()),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -57,6 +57,9 @@ pub struct Store {
     /// Items read so far (feature `testing`): see `items_read`.
     #[cfg(feature = "testing")]
     items_read: AtomicU64,
+    /// Read requests sent so far (feature `testing`): see `read_requests`.
+    #[cfg(feature = "testing")]
+    read_requests: AtomicU64,
 }
 
 impl Store {
@@ -66,6 +69,8 @@ impl Store {
             table: table.into(),
             #[cfg(feature = "testing")]
             items_read: AtomicU64::new(0),
+            #[cfg(feature = "testing")]
+            read_requests: AtomicU64::new(0),
         }
     }
 
@@ -74,6 +79,13 @@ impl Store {
     #[cfg(feature = "testing")]
     pub fn items_read(&self) -> u64 {
         self.items_read.load(Ordering::Relaxed)
+    }
+
+    /// Read requests (gets, query pages, batch gets) this process sent so far: how tests check
+    /// that a request costs a bounded number of round trips.
+    #[cfg(feature = "testing")]
+    pub fn read_requests(&self) -> u64 {
+        self.read_requests.load(Ordering::Relaxed)
     }
 
     /// Opens the connection to DynamoDB (DNS, TCP, TLS) with a read of a key that never exists,
@@ -94,6 +106,11 @@ impl Store {
         if let Err(err) = outcome {
             tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "DynamoDB prewarm failed");
         }
+    }
+
+    fn count_request(&self) {
+        #[cfg(feature = "testing")]
+        self.read_requests.fetch_add(1, Ordering::Relaxed);
     }
 
     fn count_reads(&self, items: usize) {
@@ -238,6 +255,7 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
+        self.count_request();
         self.count_reads(usize::from(output.item.is_some()));
         Ok(output.item)
     }
@@ -253,6 +271,52 @@ impl Store {
         start: Option<AttributeValue>,
         limit: Option<usize>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+        self.query(tenant, prefix, start, limit, false).await
+    }
+
+    /// The ids in the sort keys of up to `limit` items whose sort key is `prefix` and an id,
+    /// after `start`, in key order; reads only the keys (a 1 MB page holds thousands).
+    async fn ids_after(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        start: Option<AttributeValue>,
+        limit: usize,
+    ) -> Result<Vec<ResourceId>, ApiError> {
+        self.query(tenant, prefix, start, Some(limit), true)
+            .await?
+            .iter()
+            .map(|item| {
+                item.get(keys::SK)
+                    .and_then(|sk| sk.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix(prefix))
+                    .and_then(ResourceId::parse)
+                    .ok_or_else(|| ApiError::internal("a sort key without an id"))
+            })
+            .collect()
+    }
+
+    /// The id of the `count`-th resource after `after` in creation order, `None` when fewer
+    /// follow: how a `page` number skips earlier pages reading keys only.
+    pub async fn skip<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        count: usize,
+        after: Option<&ResourceId>,
+    ) -> Result<Option<ResourceId>, ApiError> {
+        let start = after.map(|id| keys::of::<T>(id));
+        let ids = self.ids_after(tenant, T::PREFIX, start, count).await?;
+        Ok(ids.get(count.wrapping_sub(1)).copied())
+    }
+
+    async fn query(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        start: Option<AttributeValue>,
+        limit: Option<usize>,
+        keys_only: bool,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
         let mut start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
         let mut items = Vec::new();
         loop {
@@ -266,11 +330,13 @@ impl Store {
                 .expression_attribute_names("#sk", keys::SK)
                 .expression_attribute_values(":pk", keys::tenant(tenant))
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
+                .set_projection_expression(keys_only.then(|| "#sk".to_string()))
                 .set_exclusive_start_key(start)
                 .set_limit(wanted.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
                 .consistent_read(true)
                 .send()
                 .await?;
+            self.count_request();
             self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
             items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;

@@ -34,6 +34,9 @@ pub enum Guard {
     GroupExists(ResourceId),
 }
 
+/// An extra condition expression and the values it names.
+pub(super) type Condition<'a> = (&'a str, Vec<(&'a str, AttributeValue)>);
+
 /// One item of a write transaction, with what its failed condition means.
 pub type Action = (TransactWriteItem, Guard);
 
@@ -80,13 +83,13 @@ impl Store {
         &self,
         tenant: &TenantId,
         resource: &T,
-        also: Option<&str>,
+        also: Option<Condition<'_>>,
     ) -> Result<TransactWriteItem, ApiError> {
-        let condition = match also {
-            Some(extra) => format!("#v = :v AND {extra}"),
-            None => "#v = :v".to_string(),
+        let (condition, values) = match also {
+            Some((extra, values)) => (format!("#v = :v AND {extra}"), values),
+            None => ("#v = :v".to_string(), Vec::new()),
         };
-        let delete = Delete::builder()
+        let mut delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(keys::item(
                 keys::tenant(tenant),
@@ -94,9 +97,11 @@ impl Store {
             )))
             .condition_expression(condition)
             .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":v", number(resource.version()))
-            .build()
-            .map_err(ApiError::internal)?;
+            .expression_attribute_values(":v", number(resource.version()));
+        for (name, value) in values {
+            delete = delete.expression_attribute_values(name, value);
+        }
+        let delete = delete.build().map_err(ApiError::internal)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 

@@ -192,3 +192,150 @@ async fn phone_input_over_64_characters_is_422() {
         .await
         .assert_error(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn a_page_number_skips_earlier_pages_in_a_few_round_trips() {
+    use shared::contact::Contact;
+    use shared::resource::Resource;
+    let app = spawn_app().await;
+    let group = app.group("G").await;
+    let contacts: Vec<Contact> = (0..150)
+        .map(|i| {
+            let body = if i % 2 == 0 {
+                json!({"name": format!("c{i:03}"), "groups": [group]})
+            } else {
+                json!({"name": format!("c{i:03}")})
+            };
+            Contact::create(
+                Contact::parse_draft(&body).unwrap(),
+                "2026-01-01T00:00:00.000Z",
+            )
+        })
+        .collect();
+    let tenant = shared::identity::TenantId::parse(&app.tenant).unwrap();
+    app.app
+        .store
+        .seed_contacts(&tenant, &contacts)
+        .await
+        .unwrap();
+    let store = &app.app.store;
+
+    let before = store.read_requests();
+    let response = app.list("?limit=1&page=120").await;
+    let requests = store.read_requests() - before;
+    assert_eq!(response.data()["items"][0]["id"], json!(contacts[119].id));
+    assert!(requests <= 3, "page 120 of 1 took {requests} round trips");
+
+    let before = store.read_requests();
+    let response = app.list(&format!("?group={group}&limit=1&page=60")).await;
+    let requests = store.read_requests() - before;
+    assert_eq!(response.data()["items"][0]["id"], json!(contacts[118].id));
+    assert!(
+        requests <= 4,
+        "group page 60 of 1 took {requests} round trips"
+    );
+
+    let past_the_end = app.list("?limit=10&page=16").await;
+    assert_eq!(past_the_end.data()["items"], json!([]));
+    assert_eq!(past_the_end.data()["nextCursor"], Value::Null);
+    let last = app.list("?limit=10&page=15").await;
+    assert_eq!(last.data()["items"].as_array().unwrap().len(), 10);
+    assert_eq!(last.data()["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_body_that_names_a_member_twice_is_400_and_writes_nothing() {
+    let app = spawn_app().await;
+    let response = app
+        .send(
+            shared::endpoints::create_contact,
+            app.request("POST", "/v1/contacts").raw(
+                "application/json",
+                lambda_http::Body::Text(r#"{"name": "A", "name": "B"}"#.into()),
+            ),
+        )
+        .await;
+    response.assert_error(400, "not_valid");
+    assert!(app.stored_keys().await.is_empty());
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    let response = app
+        .send(
+            shared::endpoints::patch_contact,
+            app.request("PATCH", &format!("/v1/contacts/{id}")).raw(
+                "application/merge-patch+json",
+                lambda_http::Body::Text(r#"{"fields": {"k": 1, "k": 2}}"#.into()),
+            ),
+        )
+        .await;
+    response.assert_error(400, "not_valid");
+    assert_eq!(app.get(&id).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn three_interleaved_group_deletions_never_leave_an_orphan_membership() {
+    use futures::future::join_all;
+    use shared::endpoints::delete_group;
+    for _ in 0..3 {
+        let app = spawn_app().await;
+        let g = app.group("Raced").await;
+        let joins = (0..6).map(|i| app.try_create(json!({"name": format!("j{i}"), "groups": [g]})));
+        let deletes = (0..3).map(|_| {
+            app.send(
+                delete_group,
+                app.request("DELETE", &format!("/v1/groups/{g}")),
+            )
+        });
+        let (joined, deleted) = futures::join!(join_all(joins), join_all(deletes));
+        let keys = app.stored_keys().await;
+        let members = keys.iter().filter(|k| k.starts_with("MEMBER#")).count();
+        let group_exists = keys.iter().any(|k| k.starts_with("GROUP#"));
+        let joined_ok = joined.iter().filter(|r| r.status == 201).count();
+        assert!(joined.iter().all(|r| r.status == 201 || r.status == 422));
+        assert!(deleted.iter().all(|r| [204, 404, 409].contains(&r.status)));
+        assert!(deleted.iter().filter(|r| r.status == 204).count() <= 1);
+        if group_exists {
+            assert!(deleted.iter().all(|r| r.status != 204));
+            assert_eq!(members, joined_ok, "each joined contact has its membership");
+        } else {
+            assert_eq!(members, 0, "a deleted group has no members");
+            assert_eq!(joined_ok, 0, "no contact joined a group that is gone");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_precondition_on_a_group_deletion_leaves_the_group_open_to_joins() {
+    let app = spawn_app().await;
+    let g = app.group("Kept").await;
+    let response = app
+        .send(
+            shared::endpoints::delete_group,
+            app.request("DELETE", &format!("/v1/groups/{g}"))
+                .header("if-match", "\"7\""),
+        )
+        .await;
+    response.assert_error(412, "precondition_failed");
+    let joined = app.try_create(json!({"name": "J", "groups": [g]})).await;
+    assert_eq!(joined.status, 201, "{:#}", joined.body);
+}
+
+#[tokio::test]
+async fn a_bulk_delete_past_its_deadline_starts_no_delete_and_reports_unavailable() {
+    let app = spawn_app().await;
+    let (a, _) = app.contact(json!({"name": "A"})).await;
+    let (b, _) = app.contact(json!({"name": "B"})).await;
+    let tenant = shared::identity::TenantId::parse(&app.tenant).unwrap();
+    let results = shared::endpoints::contacts::bulk_delete(
+        app.app,
+        &tenant,
+        vec![a.clone(), b.clone(), "nope".into()],
+        std::time::Instant::now(),
+    )
+    .await;
+    let statuses: Vec<&str> = results
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unavailable", "unavailable", "invalid_id"]);
+    assert!(app.get(&a).await.is_some() && app.get(&b).await.is_some());
+}
