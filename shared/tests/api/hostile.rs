@@ -339,3 +339,21 @@ async fn a_bulk_delete_past_its_deadline_starts_no_delete_and_reports_unavailabl
     assert_eq!(statuses, ["unavailable", "unavailable", "invalid_id"]);
     assert!(app.get(&a).await.is_some() && app.get(&b).await.is_some());
 }
+
+#[tokio::test]
+async fn a_json_body_that_is_not_utf_8_is_400_whichever_way_it_arrives() {
+    let app = spawn_app().await;
+    for body in [
+        lambda_http::Body::Binary(vec![0xff, 0xfe, 0x00]),
+        lambda_http::Body::Binary(b"{\"name\": \"\xff\"}".to_vec()),
+    ] {
+        app.send(
+            shared::endpoints::create_contact,
+            app.request("POST", "/v1/contacts")
+                .raw("application/json", body),
+        )
+        .await
+        .assert_error(400, "not_valid");
+    }
+    assert!(app.stored_keys().await.is_empty());
+}
