@@ -21,6 +21,9 @@ echo "== cargo test"
 cargo build --workspace --bins
 cargo test --workspace --all-targets 2>&1 | tee .local/test-output.log
 
+echo "== schemathesis against openapi.yaml and the functions (infra/fuzz.sh)"
+infra/fuzz.sh | tee .local/fuzz-output.log
+
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
 echo "== openapi-spec-validator openapi.yaml"
@@ -29,3 +32,4 @@ openapi-spec-validator openapi.yaml
 # One closing line over every test binary (cargo prints one per binary, most of them empty).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?/) p += $(i-1); if ($(i) ~ /^failed;?/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' .local/test-output.log
+grep '^fuzz:' .local/fuzz-output.log

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Contract fuzzing (part of make test): schemathesis generates requests for every operation of
+# openapi.yaml, valid and invalid, sends them to the real functions behind cargo lambda watch on
+# the DynamoDB that AWS_ENDPOINT_URL_DYNAMODB names, and checks that none answers 5xx, that
+# every status is documented, and that every response matches its schema. Bounded in examples
+# per operation and in time (FUZZ_SECONDS, 150 by default). It runs on a DynamoDB of its own:
+# moto copies every table it holds for each transaction, so the test suite's data would slow
+# every write of the fuzzing run.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+# Outside the watched tree's files: schemathesis and Hypothesis write their state into their
+# working directory, and cargo lambda watch restarts every function when the tree changes.
+WORK="$ROOT/.local/fuzz"
+rm -rf "$WORK" && mkdir -p "$WORK"
+DDB_PORT="$("$PY" infra/local.py free-port)"
+DDB_PIDFILE="$WORK/dynamodb.pid"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT"
+export TABLE_NAME=contacts-fuzz
+"$PY" infra/local.py start-dynamodb "$DDB_PORT" "$DDB_PIDFILE" "$WORK/dynamodb.log"
+trap '"$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
+"$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
+
+PORT="$("$PY" infra/local.py free-port)"
+setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$WORK/watch.log" 2>&1 &
+WATCH=$!
+trap 'kill -INT -- -"$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
+      "$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
+"$PY" - "$PORT" <<'PY'
+import sys, time, urllib.error, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/v1/contacts"
+for _ in range(300):
+    try:
+        urllib.request.urlopen(url, timeout=5)
+        break
+    except urllib.error.HTTPError:
+        break  # any HTTP answer (a 401 here) means the functions are served
+    except OSError:
+        time.sleep(1)
+else:
+    sys.exit("cargo lambda watch did not come up")
+PY
+
+TOKEN="$("$PY" infra/local.py token "fuzz-$RANDOM" "contacts:read contacts:write" 3600)"
+set +e
+(cd "$WORK" && PYTHONPATH="$ROOT/infra" SCHEMATHESIS_HOOKS=fuzz_hooks schemathesis run \
+  "$ROOT/openapi.yaml" --url "http://127.0.0.1:$PORT" \
+  -H "Authorization: Bearer $TOKEN" \
+  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
+  --max-examples "${FUZZ_EXAMPLES:-10}" --max-time "${FUZZ_SECONDS:-150}" \
+  --workers 1 --request-timeout 30 --seed "${FUZZ_SEED:-20261124}" --no-color) >"$WORK/report.txt" 2>&1
+status=$?
+set -e
+sed -n '/SUMMARY/,$p' "$WORK/report.txt"
+if [ "$status" -ne 0 ]; then
+  cat "$WORK/report.txt"
+  echo "schemathesis found failures or errors (full report: $WORK/report.txt)" >&2
+  exit "$status"
+fi
+cases="$(grep -Eo '[0-9]+ generated' "$WORK/report.txt" | grep -Eo '[0-9]+' | head -1)"
+echo "fuzz: ${cases:-?} cases against openapi.yaml, 0 failures"
