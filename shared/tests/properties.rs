@@ -38,21 +38,13 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 fn key() -> impl Strategy<Value = String> {
+    let names: Vec<&'static str> = WRITABLE_FIELDS
+        .iter()
+        .chain(&["id", "version", "crmId", "x"])
+        .copied()
+        .collect();
     prop_oneof![
-        prop::sample::select(vec![
-            "name",
-            "surname",
-            "email",
-            "phone",
-            "description",
-            "groups",
-            "fields",
-            "id",
-            "version",
-            "crmId",
-            "x",
-        ])
-        .prop_map(str::to_string),
+        prop::sample::select(names).prop_map(str::to_string),
         "[A-Za-z0-9_]{1,8}",
     ]
 }
