@@ -8,7 +8,7 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 
 use crate::error::{ApiError, Problem};
-use crate::resource::{ResourceId, field_names};
+use crate::resource::{Resource, ResourceId, canonical_field, field_names};
 
 /// Bodies over this size are refused with 413.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -77,9 +77,49 @@ pub fn path_id(request: &Request) -> Result<ResourceId, ApiError> {
     ResourceId::parse(raw).ok_or_else(|| ApiError::malformed("id", "the id must be a UUID"))
 }
 
-/// The query string as name/value pairs, checked against the names an endpoint takes.
+/// Where a request was sent: the contract's `/v1`, or `/api/v1`, the base path of the source
+/// APIs, whose answers also carry `_id` and each resource's output aliases (`number`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BasePath {
+    #[default]
+    V1,
+    ApiV1,
+}
+
+impl BasePath {
+    /// The base path of a request path, after any stage prefix.
+    pub fn of(path: &str) -> Self {
+        let mut segments = path.split('/');
+        while let Some(segment) = segments.next() {
+            if segment == "api" {
+                return match segments.next() {
+                    Some("v1") => Self::ApiV1,
+                    _ => Self::V1,
+                };
+            }
+            if segment == "v1" {
+                return Self::V1;
+            }
+        }
+        Self::V1
+    }
+
+    /// The path a collection has under this base (`/api/v1/contacts`).
+    pub fn collection(self, collection: &str) -> String {
+        match self {
+            Self::V1 => format!("/v1/{collection}"),
+            Self::ApiV1 => format!("/api/v1/{collection}"),
+        }
+    }
+}
+
+/// The query string as name/value pairs, checked against the names an endpoint takes, and the
+/// base path the request was sent to.
 #[derive(Debug, Default)]
-pub struct Query(Vec<(String, String)>);
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    base: BasePath,
+}
 
 impl Query {
     /// Parses the query; a parameter the endpoint does not take is a 400.
@@ -94,7 +134,10 @@ impl Query {
             .map(|(name, _)| Problem::field(name.as_str(), "is not a parameter of this endpoint"))
             .collect();
         if unknown.is_empty() {
-            Ok(Self(pairs))
+            Ok(Self {
+                pairs,
+                base: BasePath::of(request.uri().path()),
+            })
         } else {
             Err(ApiError::Malformed(unknown))
         }
@@ -102,7 +145,7 @@ impl Query {
 
     /// Every value of `name`, for parameters that may repeat.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
+        self.pairs
             .iter()
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
@@ -110,7 +153,7 @@ impl Query {
 
     /// The one value of `name`; given twice is a 400.
     pub fn single(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
+        let mut values = self.pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
         match (values.next(), values.next()) {
             (value, None) => Ok(value.map(String::as_str)),
             _ => Err(ApiError::malformed(name, "must be given once")),
@@ -121,14 +164,40 @@ impl Query {
 /// Query parameters every endpoint that returns contacts takes.
 pub const PROJECTION_PARAMETERS: [&str; 2] = ["fields", "$select"];
 
-/// The `fields=` / `$select=` projection: which members of a resource to return.
+/// The member every resource also carries under `/api/v1`: its id, as seed 000 names it.
+pub const ID_ALIAS: &str = "_id";
+
+/// How a resource is returned: the `fields=` / `$select=` projection (which members), and under
+/// `/api/v1` the aliases added to it.
 #[derive(Debug, Clone, Default)]
-pub struct Projection(Option<Vec<&'static str>>);
+pub struct Projection {
+    selected: Option<Vec<&'static str>>,
+    base: BasePath,
+    aliases: &'static [(&'static str, &'static str)],
+}
 
 impl Projection {
-    /// Reads the projection of a resource whose writable fields are `writable`; names match
-    /// case-insensitively, unknown names are a 400.
-    pub fn parse(query: &Query, writable: &'static [&'static str]) -> Result<Self, ApiError> {
+    /// Reads the projection of a `T`; names (and aliases) match case-insensitively, unknown
+    /// names are a 400.
+    pub fn parse<T: Resource>(query: &Query) -> Result<Self, ApiError> {
+        let selected = Self::selected(query, T::WRITABLE_FIELDS, T::ALIASES)?;
+        Ok(Self {
+            selected,
+            base: query.base,
+            aliases: T::ALIASES,
+        })
+    }
+
+    /// The base path the request came in on.
+    pub fn base(&self) -> BasePath {
+        self.base
+    }
+
+    fn selected(
+        query: &Query,
+        writable: &'static [&'static str],
+        aliases: &'static [(&'static str, &'static str)],
+    ) -> Result<Option<Vec<&'static str>>, ApiError> {
         let (param, raw) = match (query.single("fields")?, query.single("$select")?) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::malformed(
@@ -138,13 +207,14 @@ impl Projection {
             }
             (Some(raw), None) => ("fields", raw),
             (None, Some(raw)) => ("$select", raw),
-            (None, None) => return Ok(Self(None)),
+            (None, None) => return Ok(None),
         };
         let mut selected = vec!["id"];
         for name in raw.split(',').map(str::trim) {
-            let Some(canonical) = field_names(writable).find(|k| k.eq_ignore_ascii_case(name))
-            else {
-                let known: Vec<&str> = field_names(writable).collect();
+            let Some(canonical) = canonical_field(name, writable, aliases) else {
+                let known: Vec<&str> = field_names(writable)
+                    .chain(aliases.iter().map(|(alias, _)| *alias))
+                    .collect();
                 return Err(ApiError::malformed(
                     param,
                     format!("unknown field '{name}'; known: {}", known.join(", ")),
@@ -154,33 +224,40 @@ impl Projection {
                 selected.push(canonical);
             }
         }
-        Ok(Self(Some(selected)))
+        Ok(Some(selected))
     }
 
-    /// A resource as JSON text with only the selected members: serialized once when nothing is
-    /// selected, through a `Value` when something is.
+    /// A resource as JSON text with only the selected members: serialized once when there is
+    /// nothing to select or add, through a `Value` otherwise.
     pub fn select(
         &self,
         resource: &impl serde::Serialize,
     ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
-        match &self.0 {
-            None => crate::envelope::raw(resource),
-            Some(_) => {
-                let value = serde_json::to_value(resource).map_err(ApiError::internal)?;
-                crate::envelope::raw(&self.apply(value))
-            }
+        if self.selected.is_none() && self.base == BasePath::V1 {
+            return crate::envelope::raw(resource);
         }
+        let value = serde_json::to_value(resource).map_err(ApiError::internal)?;
+        crate::envelope::raw(&self.apply(value))
     }
 
-    /// Keeps only the selected members of an object.
+    /// Keeps only the selected members of an object; under `/api/v1` adds `_id` and the
+    /// aliases of the members it kept.
     pub fn apply(&self, value: Value) -> Value {
-        match (&self.0, value) {
-            (Some(selected), Value::Object(mut object)) => {
-                object.retain(|key, _| selected.contains(&key.as_str()));
-                Value::Object(object)
-            }
-            (_, value) => value,
+        let Value::Object(mut object) = value else {
+            return value;
+        };
+        if let Some(selected) = &self.selected {
+            object.retain(|key, _| selected.contains(&key.as_str()));
         }
+        if self.base == BasePath::ApiV1 {
+            let id_alias = [(ID_ALIAS, "id")];
+            for (alias, field) in id_alias.iter().chain(self.aliases) {
+                if let Some(value) = object.get(*field).cloned() {
+                    object.insert((*alias).to_string(), value);
+                }
+            }
+        }
+        Value::Object(object)
     }
 }
 
@@ -188,6 +265,20 @@ impl Projection {
 mod tests {
     use super::*;
     use lambda_http::http::HeaderValue;
+
+    #[test]
+    fn the_base_path_is_found_after_any_stage_prefix() {
+        for (path, base) in [
+            ("/v1/contacts", BasePath::V1),
+            ("/api/v1/contacts/x", BasePath::ApiV1),
+            ("/prod/api/v1/contacts", BasePath::ApiV1),
+            ("/prod/v1/contacts", BasePath::V1),
+            ("/api/v2/contacts", BasePath::V1),
+            ("/v1/api/v1", BasePath::V1),
+        ] {
+            assert_eq!(BasePath::of(path), base, "{path}");
+        }
+    }
 
     #[test]
     fn json_media_types() {

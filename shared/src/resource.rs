@@ -2,6 +2,8 @@
 //! writes, the names a client may write or select, and `Report`, which reads a request body into
 //! a draft with the API's 400/422 split.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -22,6 +24,12 @@ pub trait Resource: Sized {
     const COLLECTION: &'static str;
     /// The fields a client may write.
     const WRITABLE_FIELDS: &'static [&'static str];
+    /// Other names of writable fields, as `(alias, field)`, that the source APIs' clients use:
+    /// taken on input everywhere, and added to output under `/api/v1`.
+    const ALIASES: &'static [(&'static str, &'static str)] = &[];
+    /// The writable fields that are maps (a contact's custom `fields`): absent, a patch reads
+    /// them as `{}`.
+    const MAP_FIELDS: &'static [&'static str] = &[];
     /// Its writable fields after parsing.
     type Draft: Clone;
     /// Parses a request body (or a patched resource) into a draft: 400 or 422 when it is not one.
@@ -93,6 +101,49 @@ pub fn field_names(writable: &'static [&'static str]) -> impl Iterator<Item = &'
         .chain(writable)
         .chain(&READ_ONLY_FIELDS[1..])
         .copied()
+}
+
+/// The canonical name of a field of a resource (read-only, writable, or an alias of one),
+/// matched case-insensitively.
+pub fn canonical_field(
+    name: &str,
+    writable: &'static [&'static str],
+    aliases: &'static [(&'static str, &'static str)],
+) -> Option<&'static str> {
+    field_names(writable)
+        .find(|field| field.eq_ignore_ascii_case(name))
+        .or_else(|| {
+            aliases
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+                .map(|(_, field)| *field)
+        })
+}
+
+/// A body with every alias member renamed to its field; a body that gives both is a 400.
+pub fn resolve_aliases<'a>(
+    body: &'a Value,
+    aliases: &[(&str, &str)],
+) -> Result<Cow<'a, Value>, ApiError> {
+    let Value::Object(object) = body else {
+        return Ok(Cow::Borrowed(body));
+    };
+    if !aliases.iter().any(|(alias, _)| object.contains_key(*alias)) {
+        return Ok(Cow::Borrowed(body));
+    }
+    let mut renamed = object.clone();
+    for (alias, field) in aliases {
+        if let Some(value) = renamed.remove(*alias) {
+            if renamed.contains_key(*field) {
+                return Err(ApiError::malformed(
+                    *alias,
+                    format!("is another name of {field}; give one of them"),
+                ));
+            }
+            renamed.insert((*field).to_string(), value);
+        }
+    }
+    Ok(Cow::Owned(Value::Object(renamed)))
 }
 
 /// A resource id as it appears in paths and bodies: a hyphenated UUID, returned in lower case.

@@ -2,10 +2,13 @@
 //! `cargo lambda watch` router in `Cargo.toml` must say the same (a test checks both), and
 //! `route-not-found` uses it to tell 405 (known path) from 404.
 
+use std::borrow::Cow;
+
 /// One route: method, path pattern (`{id}` matches one segment), function.
 pub type Route = (&'static str, &'static str, &'static str);
 
-/// Every route of the API.
+/// Every route of the contract, under `/v1`. Each is served under `/api/v1` too (the source
+/// APIs' base path), by the same function.
 pub const ROUTES: &[Route] = &[
     ("POST", "/v1/contacts", "create-contact"),
     ("GET", "/v1/contacts", "list-contacts"),
@@ -22,12 +25,36 @@ pub const ROUTES: &[Route] = &[
     ("DELETE", "/v1/groups/{id}", "delete-group"),
 ];
 
+/// The prefix that puts a `/v1` route under the source APIs' `/api/v1`.
+pub const COMPAT_PREFIX: &str = "/api";
+
+/// One contact as seed 004 (`/api/v1/Contact/{id}`) and its links (`/api/v1/contact/{id}`)
+/// spell it, for the methods that document uses.
+pub const SINGULAR_ROUTES: &[Route] = &[
+    ("GET", "/api/v1/Contact/{id}", "get-contact"),
+    ("PATCH", "/api/v1/Contact/{id}", "patch-contact"),
+    ("GET", "/api/v1/contact/{id}", "get-contact"),
+    ("PATCH", "/api/v1/contact/{id}", "patch-contact"),
+];
+
+/// Every route served: the contract's, the same under `/api/v1`, and the singular spellings.
+pub fn every_route() -> impl Iterator<Item = (&'static str, Cow<'static, str>, &'static str)> {
+    let contract = ROUTES.iter().map(|(m, p, f)| (*m, Cow::Borrowed(*p), *f));
+    let compat = ROUTES
+        .iter()
+        .map(|(m, p, f)| (*m, Cow::Owned(format!("{COMPAT_PREFIX}{p}")), *f));
+    let singular = SINGULAR_ROUTES
+        .iter()
+        .map(|(m, p, f)| (*m, Cow::Borrowed(*p), *f));
+    contract.chain(compat).chain(singular)
+}
+
 /// The methods served on a path, empty when no route has that path.
 pub fn methods_for(path: &str) -> Vec<&'static str> {
     let mut methods = Vec::new();
-    for (method, pattern, _) in ROUTES {
-        if matches(pattern, path) && !methods.contains(method) {
-            methods.push(*method);
+    for (method, pattern, _) in every_route() {
+        if matches(&pattern, path) && !methods.contains(&method) {
+            methods.push(method);
         }
     }
     methods
@@ -67,5 +94,12 @@ mod tests {
             "each method once"
         );
         assert!(methods_for("/").is_empty());
+        assert_eq!(
+            methods_for("/api/v1/groups/abc"),
+            ["GET", "PATCH", "DELETE"]
+        );
+        assert_eq!(methods_for("/api/v1/Contact/abc"), ["GET", "PATCH"]);
+        assert!(methods_for("/api/v1/CONTACT/abc").is_empty());
+        assert!(methods_for("/api/v2/contacts").is_empty());
     }
 }

@@ -2,134 +2,15 @@
 //! as `make dev` serves them), driven over HTTP against the local DynamoDB.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use serde_json::{Value, json};
-use ureq::Agent;
-
-const SECRET: &str = "e2e-secret";
-
-/// `cargo lambda watch` in its own process group, stopped with everything it started on drop.
-struct Emulator {
-    child: Child,
-    base: String,
-}
-
-impl Emulator {
-    fn start() -> Self {
-        assert!(
-            std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
-            "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("e2e-watch-{port}.log")))
-            .unwrap();
-        let child = Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--ignore-changes",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args(["--invoke-port", &port.to_string()])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .env("JWT_SECRET", SECRET)
-            .env("CURSOR_SECRET", "e2e-cursor-secret")
-            .env("API_KEY_CACHE_SECONDS", "0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("cargo lambda is on PATH (make tools installs it into .venv/bin)");
-        let emulator = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "cargo lambda watch did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        emulator
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-use std::os::unix::process::CommandExt;
-
-struct Answer {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: Value,
-}
-
-fn send(
-    agent: &Agent,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Answer {
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(body.unwrap_or_default().to_string()).unwrap();
-    let mut response = agent.run(request).unwrap();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    Answer {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
-}
-
-/// Runs the admin command as an operator would, and returns what it printed.
-fn admin(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "-q", "-p", "admin", "--"])
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn token(tenant: &str) -> String {
-    shared::testing::signed_token(SECRET, json!({"tenant": tenant}))
-}
+use serde_json::json;
+use support::{Emulator, admin, agent, send, token};
 
 #[test]
 fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     let emulator = Emulator::start();
-    let agent: Agent = Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
+    let agent = agent();
     let base = &emulator.base;
     let bearer = format!("Bearer {}", token(&format!("e2e-{}", std::process::id())));
     let auth = ("authorization", bearer.as_str());

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::resource::{
-    MAX_NAME, Report, Resource, ResourceId, ServerFields, server_field_accessors,
+    MAX_NAME, Report, Resource, ResourceId, ServerFields, resolve_aliases, server_field_accessors,
 };
 
 pub use address::{Email, Phone};
@@ -24,6 +24,8 @@ pub const WRITABLE_FIELDS: [&str; 7] = [
     "groups",
     "fields",
 ];
+/// `number` is the phone of the seed 001 API (`/contacts` with groups).
+pub const ALIASES: [(&str, &str); 1] = [("number", "phone")];
 const MAX_GROUPS: usize = 50;
 const MAX_CUSTOM_FIELDS: usize = 50;
 const MAX_CUSTOM_KEY: usize = 64;
@@ -45,7 +47,8 @@ impl ContactDraft {
     /// Parses a request body. Type errors and unknown fields are 400; broken rules are 422;
     /// either way every bad field is reported, each once.
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let (object, mut report) = Report::start(body, &WRITABLE_FIELDS)?;
+        let body = resolve_aliases(body, &ALIASES)?;
+        let (object, mut report) = Report::start(&body, &WRITABLE_FIELDS)?;
         let name = report.required_text(object, "name", MAX_NAME);
         let surname = report.text(object, "surname", MAX_NAME);
         let description = report.description(object);
@@ -190,6 +193,8 @@ impl Resource for Contact {
     const NAME: &'static str = "contact";
     const COLLECTION: &'static str = "contacts";
     const WRITABLE_FIELDS: &'static [&'static str] = &WRITABLE_FIELDS;
+    const ALIASES: &'static [(&'static str, &'static str)] = &ALIASES;
+    const MAP_FIELDS: &'static [&'static str] = &["fields"];
     type Draft = ContactDraft;
 
     fn parse_draft(body: &Value) -> Result<ContactDraft, ApiError> {
@@ -327,5 +332,18 @@ mod tests {
             let status = parse(body.clone()).err().map(|e| e.status().as_u16());
             assert_eq!(status, Some(422), "{body}");
         }
+    }
+
+    #[test]
+    fn number_is_another_name_of_phone() {
+        let draft = parse(json!({"name": "a", "number": "+49 170 1234567"})).unwrap();
+        assert_eq!(
+            draft.phone.map(Phone::into_string).as_deref(),
+            Some("+491701234567")
+        );
+        let both = parse(json!({"name": "a", "number": "+491701234567", "phone": "+491701234567"}));
+        assert_eq!(both.err().map(|e| e.status().as_u16()), Some(400));
+        let bad = parse(json!({"name": "a", "number": "12"})).unwrap_err();
+        assert_eq!(fields_of(&bad), ["phone"]);
     }
 }

@@ -72,10 +72,10 @@ pub async fn bulk_delete(
     futures::stream::iter(ids)
         .map(|raw| async move {
             let Some(id) = ResourceId::parse(&raw) else {
-                return json!({"id": raw, "success": false, "status": "invalid_id"});
+                return bulk_result(raw, "invalid_id");
             };
             if Instant::now() >= deadline {
-                return json!({"id": raw, "success": false, "status": "unavailable"});
+                return bulk_result(raw, "unavailable");
             }
             let outcome = app
                 .store
@@ -90,7 +90,7 @@ pub async fn bulk_delete(
                     "error"
                 }
             };
-            json!({"id": raw, "success": status == "deleted", "status": status})
+            bulk_result(raw, status)
         })
         .buffered(BULK_CONCURRENCY)
         .collect()
@@ -118,8 +118,8 @@ fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
     }
 }
 
-/// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` array,
-/// 422 when it is empty or longer than 100.
+/// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` (or, as
+/// seed 003 names it, `link_ids`) array, 422 when it is empty or longer than 100.
 pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
     let Value::Object(members) = body else {
         return Err(ApiError::malformed(
@@ -127,20 +127,31 @@ pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
             "the body must be {\"ids\": [...]}",
         ));
     };
-    if let Some(unknown) = members.keys().find(|k| *k != "ids") {
+    if let Some(unknown) = members
+        .keys()
+        .find(|k| !BULK_ID_MEMBERS.contains(&k.as_str()))
+    {
         return Err(ApiError::malformed(
             unknown.as_str(),
             "is not a known field",
         ));
     }
-    let Some(Value::Array(ids)) = members.get("ids") else {
-        return Err(ApiError::malformed(
-            "ids",
-            "must be an array of contact ids",
-        ));
+    let (name, list) = match (members.get("ids"), members.get("link_ids")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::malformed(
+                "link_ids",
+                "is another name of ids; give one of them",
+            ));
+        }
+        (Some(list), None) => ("ids", list),
+        (None, Some(list)) => ("link_ids", list),
+        (None, None) => ("ids", &Value::Null),
+    };
+    let Value::Array(ids) = list else {
+        return Err(ApiError::malformed(name, "must be an array of contact ids"));
     };
     if ids.is_empty() || ids.len() > MAX_BULK_IDS {
-        return Err(ApiError::unprocessable("ids", "must hold 1 to 100 ids"));
+        return Err(ApiError::unprocessable(name, "must hold 1 to 100 ids"));
     }
     let mut unique: Vec<String> = Vec::with_capacity(ids.len());
     for id in ids {
@@ -153,6 +164,26 @@ pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
         }
     }
     Ok(unique)
+}
+
+/// The members a bulk delete body may have: `ids`, or `link_ids` (seed 003).
+const BULK_ID_MEMBERS: [&str; 2] = ["ids", "link_ids"];
+
+/// One id's result: the project's `id`, `success` and `status`, and the same as seed 003 says it
+/// (`link_id`, `extended_info`: `deleted` or `entity_not_found`, null for what it has no word for).
+fn bulk_result(id: String, status: &str) -> Value {
+    let extended_info = match status {
+        "deleted" => json!("deleted"),
+        "not_found" | "invalid_id" => json!("entity_not_found"),
+        _ => Value::Null,
+    };
+    json!({
+        "id": id,
+        "success": status == "deleted",
+        "status": status,
+        "link_id": id,
+        "extended_info": extended_info,
+    })
 }
 
 #[cfg(test)]
@@ -178,6 +209,27 @@ mod tests {
             assert_eq!(got, Some(status), "{body}");
         }
         assert!(bulk_ids(&json!({"ids": vec!["a"; 100]})).is_ok());
+    }
+
+    #[test]
+    fn link_ids_is_another_name_of_ids() {
+        assert_eq!(bulk_ids(&json!({"link_ids": ["a", "a"]})).unwrap(), ["a"]);
+        for (body, status) in [
+            (json!({"link_ids": ["a"], "ids": ["a"]}), 400),
+            (json!({"link_ids": "a"}), 400),
+            (json!({"link_ids": []}), 422),
+        ] {
+            let got = bulk_ids(&body).err().map(|e| e.status().as_u16());
+            assert_eq!(got, Some(status), "{body}");
+        }
+        assert_eq!(
+            bulk_result("x".into(), "invalid_id")["extended_info"],
+            "entity_not_found"
+        );
+        assert_eq!(
+            bulk_result("x".into(), "unavailable")["extended_info"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -19,10 +19,7 @@ use crate::store::{Companions, Store, Stored};
 
 /// The `fields=` / `$select` projection of an endpoint that takes no other query parameter.
 pub fn projection<T: Resource>(request: &Request) -> Result<Projection, ApiError> {
-    Projection::parse(
-        &Query::parse(request, &PROJECTION_PARAMETERS)?,
-        T::WRITABLE_FIELDS,
-    )
+    Projection::parse::<T>(&Query::parse(request, &PROJECTION_PARAMETERS)?)
 }
 
 /// What a create reads: the draft and the projection of the answer.
@@ -84,11 +81,7 @@ impl Edit {
         Ok(Self {
             target: Target::parse(request)?,
             projection: projection::<T>(request)?,
-            patch: ResourcePatch::parse(
-                request.headers(),
-                patch_body(request)?,
-                T::WRITABLE_FIELDS,
-            )?,
+            patch: ResourcePatch::parse::<T>(request.headers(), patch_body(request)?)?,
         })
     }
 
@@ -185,7 +178,7 @@ where
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
-/// 201 with `Location: /v1/<collection>/<id>`.
+/// 201 with `Location: /v1/<collection>/<id>` (`/api/v1/...` when the request came that way).
 pub fn created<T: Resource + serde::Serialize>(
     resource: &T,
     projection: &Projection,
@@ -193,7 +186,11 @@ pub fn created<T: Resource + serde::Serialize>(
     Ok(
         resource_reply(StatusCode::CREATED, resource, projection)?.header(
             header::LOCATION,
-            format!("/v1/{}/{}", T::COLLECTION, resource.id()),
+            format!(
+                "{}/{}",
+                projection.base().collection(T::COLLECTION),
+                resource.id()
+            ),
         ),
     )
 }

@@ -266,7 +266,7 @@ impl Paging {
             limit,
             page,
             cursor,
-            projection: Projection::parse(query, T::WRITABLE_FIELDS)?,
+            projection: Projection::parse::<T>(query)?,
         })
     }
 }

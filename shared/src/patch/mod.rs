@@ -1,7 +1,8 @@
 //! Patching a resource: `ResourcePatch` adds the API's rules to the generic engine of [`rfc`]:
 //! the request's `Content-Type` picks the format, the first path segment (or a merge key) names
-//! a field case-insensitively, read-only fields are untouchable. The caller validates the
-//! patched fields exactly like a create.
+//! a field (or an alias of one) case-insensitively, a deeper segment names an existing member
+//! case-insensitively when none matches exactly, read-only fields are untouchable. The caller
+//! validates the patched fields exactly like a create.
 
 pub mod rfc;
 
@@ -11,8 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Problem};
 use crate::http::media_type;
-use crate::resource::READ_ONLY_FIELDS;
-use rfc::{PatchFailure, apply_merge, apply_operations_within, parse_operations};
+use crate::resource::{READ_ONLY_FIELDS, Resource, canonical_field};
+use rfc::{PatchFailure, apply_merge, apply_operations_resolving, parse_operations};
 
 /// How many operations one JSON Patch may hold.
 pub const MAX_OPERATIONS: usize = 100;
@@ -25,6 +26,7 @@ pub const MAX_PATCHED_BYTES: usize = 400 * 1024;
 pub struct ResourcePatch {
     document: PatchDocument,
     writable: &'static [&'static str],
+    maps: &'static [&'static str],
 }
 
 #[derive(Debug, Clone)]
@@ -35,31 +37,42 @@ enum PatchDocument {
 
 impl ResourcePatch {
     /// Picks the format from the media type, then reads and checks the document against the
-    /// resource's `writable` fields. A missing `Content-Type` is taken as `application/json`.
-    pub fn parse(
-        headers: &HeaderMap,
-        body: Value,
-        writable: &'static [&'static str],
-    ) -> Result<Self, ApiError> {
-        let document = Self::document(headers, body, writable)?;
-        Ok(Self { document, writable })
+    /// fields of a `T`. A missing `Content-Type` is taken as `application/json`.
+    pub fn parse<T: Resource>(headers: &HeaderMap, body: Value) -> Result<Self, ApiError> {
+        let fields = Fields {
+            writable: T::WRITABLE_FIELDS,
+            aliases: T::ALIASES,
+        };
+        Ok(Self {
+            document: Self::document(headers, body, &fields)?,
+            writable: T::WRITABLE_FIELDS,
+            maps: T::MAP_FIELDS,
+        })
     }
 
     fn document(
         headers: &HeaderMap,
         body: Value,
-        writable: &'static [&'static str],
+        fields: &Fields,
     ) -> Result<PatchDocument, ApiError> {
         let media = media_type(headers).unwrap_or_else(|| "application/json".into());
         match (media.as_str(), body) {
             ("application/json-patch+json" | "application/json", Value::Array(operations)) => {
-                Self::json(operations, writable)
+                Self::json(operations, fields)
+            }
+            // One operation on its own (seed 002 sends one as `application/json`): `op` and
+            // `path` are no resource's fields, so such an object is never a merge patch.
+            ("application/json-patch+json", Value::Object(operation)) => {
+                Self::json(vec![Value::Object(operation)], fields)
+            }
+            ("application/json", Value::Object(members)) if is_operation(&members) => {
+                Self::json(vec![Value::Object(members)], fields)
             }
             ("application/merge-patch+json" | "application/json", Value::Object(members)) => {
-                Self::merge(members, writable)
+                Self::merge(members, fields)
             }
             ("application/json-patch+json", _) => Err(ApiError::Malformed(vec![Problem::general(
-                "a JSON Patch document must be an array of operations",
+                "a JSON Patch document must be an array of operations (or one operation)",
             )])),
             ("application/merge-patch+json" | "application/json", _) => {
                 Err(ApiError::Malformed(vec![Problem::general(
@@ -70,10 +83,7 @@ impl ResourcePatch {
         }
     }
 
-    fn json(
-        operations: Vec<Value>,
-        writable: &'static [&'static str],
-    ) -> Result<PatchDocument, ApiError> {
+    fn json(operations: Vec<Value>, fields: &Fields) -> Result<PatchDocument, ApiError> {
         if operations.len() > MAX_OPERATIONS {
             return Err(ApiError::unprocessable(
                 format!("/{MAX_OPERATIONS}"),
@@ -93,7 +103,7 @@ impl ResourcePatch {
                     let Some(Value::String(pointer)) = members.get_mut(member) else {
                         continue;
                     };
-                    let field = normalize_pointer(pointer, writable).map_err(|message| {
+                    let field = normalize_pointer(pointer, fields).map_err(|message| {
                         ApiError::malformed(format!("/{index}/{member}"), message)
                     })?;
                     let writes =
@@ -117,14 +127,11 @@ impl ResourcePatch {
         }
     }
 
-    fn merge(
-        members: Map<String, Value>,
-        writable: &'static [&'static str],
-    ) -> Result<PatchDocument, ApiError> {
+    fn merge(members: Map<String, Value>, fields: &Fields) -> Result<PatchDocument, ApiError> {
         let mut normalized = Map::new();
         let mut read_only = Vec::new();
         for (key, value) in members {
-            let field = canonical_field(&key, writable).ok_or_else(|| {
+            let field = fields.canonical(&key).ok_or_else(|| {
                 ApiError::malformed(key.as_str(), "is not a field of this resource")
             })?;
             if READ_ONLY_FIELDS.contains(&field) {
@@ -146,49 +153,134 @@ impl ResourcePatch {
     /// cannot apply is 422.
     pub fn apply(&self, current: Value) -> Result<Value, ApiError> {
         let mut doc = current;
-        match &self.document {
-            PatchDocument::Json(operations) => {
-                apply_operations_within(&mut doc, operations, MAX_PATCHED_BYTES).map_err(
-                    |failure| match failure {
-                        PatchFailure::TestFailed { index } => ApiError::Conflict(Problem::field(
-                            format!("/{index}"),
-                            "the test operation did not hold",
-                        )),
-                        PatchFailure::Invalid { index, reason } => ApiError::unprocessable(
-                            format!("/{index}/path"),
-                            format!("cannot be applied: {reason}"),
-                        ),
-                        PatchFailure::TooLarge { index } => ApiError::unprocessable(
-                            format!("/{index}"),
-                            format!("makes the resource larger than {MAX_PATCHED_BYTES} bytes"),
-                        ),
-                    },
-                )?
+        // A map field the resource does not have reads as `{}`, so `add /fields/phone2` works
+        // on a contact without custom fields; still empty after the patch, it stays absent.
+        let mut absent = Vec::new();
+        if let Value::Object(members) = &mut doc {
+            for field in self.maps {
+                if !members.contains_key(*field) {
+                    members.insert((*field).to_string(), Value::Object(Map::new()));
+                    absent.push(*field);
+                }
             }
-            PatchDocument::Merge(members) => apply_merge(&mut doc, &Value::Object(members.clone())),
+        }
+        match &self.document {
+            PatchDocument::Json(operations) => apply_operations_resolving(
+                &mut doc,
+                operations,
+                MAX_PATCHED_BYTES,
+                &case_insensitive_members,
+            )
+            .map_err(|failure| match failure {
+                PatchFailure::TestFailed { index } => ApiError::Conflict(Problem::field(
+                    format!("/{index}"),
+                    "the test operation did not hold",
+                )),
+                PatchFailure::Invalid { index, reason } => ApiError::unprocessable(
+                    format!("/{index}/path"),
+                    format!("cannot be applied: {reason}"),
+                ),
+                PatchFailure::TooLarge { index } => ApiError::unprocessable(
+                    format!("/{index}"),
+                    format!("makes the resource larger than {MAX_PATCHED_BYTES} bytes"),
+                ),
+            })?,
+            PatchDocument::Merge(members) => {
+                let mut patch = Value::Object(members.clone());
+                match_members(&doc, &mut patch);
+                apply_merge(&mut doc, &patch)
+            }
         }
         if let Value::Object(fields) = &mut doc {
-            fields.retain(|key, _| self.writable.contains(&key.as_str()));
+            fields.retain(|key, value| {
+                self.writable.contains(&key.as_str())
+                    && !(absent.contains(&key.as_str()) && value == &Value::Object(Map::new()))
+            });
         }
         Ok(doc)
     }
 }
 
-/// The canonical name of a field, matched case-insensitively.
-fn canonical_field(name: &str, writable: &'static [&'static str]) -> Option<&'static str> {
-    READ_ONLY_FIELDS
-        .iter()
-        .chain(writable.iter())
-        .find(|field| field.eq_ignore_ascii_case(name))
-        .copied()
+/// The names a patch may use for a resource's fields.
+struct Fields {
+    writable: &'static [&'static str],
+    aliases: &'static [(&'static str, &'static str)],
 }
 
-/// Makes the leading `/` optional and the first segment case-insensitive; deeper segments stay
-/// exact RFC 6901. Returns the field the pointer starts in.
-fn normalize_pointer(
-    pointer: &mut String,
-    writable: &'static [&'static str],
-) -> Result<&'static str, String> {
+impl Fields {
+    /// The canonical name of a field or alias, matched case-insensitively.
+    fn canonical(&self, name: &str) -> Option<&'static str> {
+        canonical_field(name, self.writable, self.aliases)
+    }
+}
+
+/// Whether an `application/json` object is one JSON Patch operation rather than a merge patch.
+fn is_operation(members: &Map<String, Value>) -> bool {
+    members.get("op").is_some_and(Value::is_string) && members.contains_key("path")
+}
+
+/// The pointer with each segment below the first that names no member of an object exactly,
+/// but exactly one case-insensitively, replaced by that member (`/fields/CRMID` → `/fields/crmId`),
+/// against the document as it is when the operation applies. `None` when nothing changes.
+fn case_insensitive_members(doc: &Value, pointer: &str) -> Option<String> {
+    let mut segments: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
+    let mut node = doc;
+    let mut changed = false;
+    for (depth, segment) in segments.iter_mut().enumerate() {
+        let Value::Object(members) = node else { break };
+        if depth > 0 && !members.contains_key(segment.as_str()) {
+            let mut matches = members.keys().filter(|k| k.eq_ignore_ascii_case(segment));
+            if let (Some(only), None) = (matches.next(), matches.next()) {
+                *segment = only.clone();
+                changed = true;
+            }
+        }
+        match members.get(segment.as_str()) {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    changed.then(|| segments.iter().map(|s| format!("/{}", escape(s))).collect())
+}
+
+/// A merge patch's members below the first level renamed like `case_insensitive_members` does.
+fn match_members(doc: &Value, patch: &mut Value) {
+    let (Value::Object(doc), Value::Object(patch)) = (doc, patch) else {
+        return;
+    };
+    for (field, nested) in patch.iter_mut() {
+        let (Some(Value::Object(current)), Value::Object(members)) = (doc.get(field), nested)
+        else {
+            continue;
+        };
+        let renamed: Map<String, Value> = std::mem::take(members)
+            .into_iter()
+            .map(|(key, value)| {
+                if current.contains_key(&key) {
+                    return (key, value);
+                }
+                let mut matches = current.keys().filter(|k| k.eq_ignore_ascii_case(&key));
+                match (matches.next(), matches.next()) {
+                    (Some(only), None) => (only.clone(), value),
+                    _ => (key, value),
+                }
+            })
+            .collect();
+        *members = renamed;
+    }
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Makes the leading `/` optional and the first segment (a field or an alias of one)
+/// case-insensitive. Returns the field the pointer starts in.
+fn normalize_pointer(pointer: &mut String, fields: &Fields) -> Result<&'static str, String> {
     let trimmed = pointer.strip_prefix('/').unwrap_or(pointer);
     let (first, rest) = match trimmed.find('/') {
         Some(at) => trimmed.split_at(at),
@@ -197,7 +289,8 @@ fn normalize_pointer(
     if first.is_empty() {
         return Err("must name a field; a patch cannot replace the whole resource".into());
     }
-    let field = canonical_field(first, writable)
+    let field = fields
+        .canonical(first)
         .ok_or_else(|| format!("'{first}' is not a field of this resource"))?;
     *pointer = format!("/{field}{rest}");
     Ok(field)
@@ -206,7 +299,13 @@ fn normalize_pointer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::WRITABLE_FIELDS;
+    use crate::contact::{ALIASES, WRITABLE_FIELDS};
+    use serde_json::json;
+
+    const CONTACT: Fields = Fields {
+        writable: &WRITABLE_FIELDS,
+        aliases: &ALIASES,
+    };
 
     #[test]
     fn pointers_get_a_canonical_first_segment() {
@@ -216,16 +315,40 @@ mod tests {
             ("fields/Phone2", "/fields/Phone2"),
             ("/GROUPS/-", "/groups/-"),
             ("createdat", "/createdAt"),
+            ("/Number", "/phone"),
         ] {
             let mut pointer = raw.to_string();
-            normalize_pointer(&mut pointer, &WRITABLE_FIELDS).unwrap();
+            normalize_pointer(&mut pointer, &CONTACT).unwrap();
             assert_eq!(pointer, normalized);
         }
         for bad in ["", "/", "/nickname", "x/y"] {
             assert!(
-                normalize_pointer(&mut bad.to_string(), &WRITABLE_FIELDS).is_err(),
+                normalize_pointer(&mut bad.to_string(), &CONTACT).is_err(),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn deeper_segments_match_an_existing_member_case_insensitively() {
+        let doc = json!({"fields": {"crmId": 1, "a": 1, "A": 2, "x/y": 3}, "groups": ["g"]});
+        for (pointer, resolved) in [
+            ("/fields/CRMID", Some("/fields/crmId")),
+            ("/fields/crmId", None),
+            ("/fields/new", None),
+            ("/fields/a", None),
+            ("/fields/A", None),
+            ("/groups/0", None),
+            ("/fields/X~1Y", Some("/fields/x~1y")),
+        ] {
+            assert_eq!(
+                case_insensitive_members(&doc, pointer).as_deref(),
+                resolved,
+                "{pointer}"
+            );
+        }
+        let mut patch = json!({"fields": {"CrmId": null, "other": 1}});
+        match_members(&doc, &mut patch);
+        assert_eq!(patch, json!({"fields": {"crmId": null, "other": 1}}));
     }
 }

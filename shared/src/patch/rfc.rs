@@ -2,6 +2,7 @@
 //! `test` comparing numbers by value) and RFC 7396 merge patches. It knows nothing of resources.
 
 use json_patch::PatchOperation;
+use json_patch::jsonptr::PointerBuf;
 use serde_json::Value;
 
 use crate::error::Problem;
@@ -93,9 +94,25 @@ pub fn apply_operations_within(
     operations: &[PatchOperation],
     max_bytes: usize,
 ) -> Result<(), PatchFailure> {
+    apply_operations_resolving(doc, operations, max_bytes, &|_, _| None)
+}
+
+/// A pointer of an operation rewritten against the document as it is when that operation
+/// applies; `None` keeps the pointer.
+pub type Resolver = dyn Fn(&Value, &str) -> Option<String>;
+
+/// `apply_operations_within`, with each operation's `path` and `from` first passed through
+/// `resolve`.
+pub fn apply_operations_resolving(
+    doc: &mut Value,
+    operations: &[PatchOperation],
+    max_bytes: usize,
+    resolve: &Resolver,
+) -> Result<(), PatchFailure> {
     let mut working = doc.clone();
     for (index, operation) in operations.iter().enumerate() {
-        match operation {
+        let resolved = resolved(operation, &working, resolve);
+        match resolved.as_ref().unwrap_or(operation) {
             // RFC 6902 §4.6: numbers are equal when their values are, so 1 equals 1.0;
             // the crate compares representations, hence this one operation is ours.
             PatchOperation::Test(test) => {
@@ -119,6 +136,37 @@ pub fn apply_operations_within(
     }
     *doc = working;
     Ok(())
+}
+
+/// The operation with its pointers resolved, `None` when `resolve` changes none of them.
+fn resolved(operation: &PatchOperation, doc: &Value, resolve: &Resolver) -> Option<PatchOperation> {
+    let from = match operation {
+        PatchOperation::Move(op) => Some(op.from.as_str()),
+        PatchOperation::Copy(op) => Some(op.from.as_str()),
+        _ => None,
+    };
+    let new_path = resolve(doc, operation.path().as_str());
+    let new_from = from.and_then(|from| resolve(doc, from));
+    if new_path.is_none() && new_from.is_none() {
+        return None;
+    }
+    let mut operation = operation.clone();
+    let (path, from) = match &mut operation {
+        PatchOperation::Add(op) => (&mut op.path, None),
+        PatchOperation::Remove(op) => (&mut op.path, None),
+        PatchOperation::Replace(op) => (&mut op.path, None),
+        PatchOperation::Test(op) => (&mut op.path, None),
+        PatchOperation::Move(op) => (&mut op.path, Some(&mut op.from)),
+        PatchOperation::Copy(op) => (&mut op.path, Some(&mut op.from)),
+    };
+    for (pointer, new) in [(Some(path), new_path), (from, new_from)] {
+        if let (Some(pointer), Some(new)) = (pointer, new)
+            && let Ok(parsed) = PointerBuf::parse(new)
+        {
+            *pointer = parsed;
+        }
+    }
+    Some(operation)
 }
 
 /// The length of a value's JSON text, counted without building it.

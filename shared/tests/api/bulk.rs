@@ -29,11 +29,11 @@ async fn bulk_delete_reports_each_id_once_and_deletes_what_exists() {
     assert_eq!(
         response.data()["results"],
         json!([
-            {"id": a, "success": true, "status": "deleted"},
-            {"id": "nope", "success": false, "status": "invalid_id"},
-            {"id": missing, "success": false, "status": "not_found"},
-            {"id": b, "success": true, "status": "deleted"},
-            {"id": "42", "success": false, "status": "invalid_id"},
+            {"id": a, "success": true, "status": "deleted", "link_id": a, "extended_info": "deleted"},
+            {"id": "nope", "success": false, "status": "invalid_id", "link_id": "nope", "extended_info": "entity_not_found"},
+            {"id": missing, "success": false, "status": "not_found", "link_id": missing, "extended_info": "entity_not_found"},
+            {"id": b, "success": true, "status": "deleted", "link_id": b, "extended_info": "deleted"},
+            {"id": "42", "success": false, "status": "invalid_id", "link_id": "42", "extended_info": "entity_not_found"},
         ])
     );
     assert_eq!(response.data()["deleted"], 2);

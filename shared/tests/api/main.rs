@@ -4,6 +4,7 @@
 
 mod auth;
 mod bulk;
+mod compat;
 mod create;
 mod delete;
 mod filters;

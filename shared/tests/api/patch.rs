@@ -101,23 +101,45 @@ async fn the_first_segment_is_case_insensitive_and_its_slash_optional() {
         ),
         (json!("Upper"), json!("Mixed"))
     );
-    // Below the first segment, pointers are exact: /fields/phone2 is not /fields/Phone2.
+    // Below the first segment a key names an existing member case-insensitively when none
+    // matches exactly (seed 004); an exact match wins, and no key is guessed among several.
+    let (id, _) = app
+        .contact(json!({"name": "A", "fields": {"Phone2": "x", "a": 1, "A": 2, "crmId": "c"}}))
+        .await;
     let response = app
         .patch(
             &id,
             JSON_PATCH,
-            json!([{"op": "remove", "path": "FIELDS/phone2"}]),
+            json!([
+                {"op": "remove", "path": "FIELDS/phone2"},
+                {"op": "remove", "path": "/fields/a"},
+                {"op": "replace", "path": "/Fields/CRMID", "value": "d"},
+                {"op": "add", "path": "/fields/New", "value": 1},
+                {"op": "replace", "path": "/fields/NEW", "value": 2},
+            ]),
         )
         .await;
-    response.assert_error(422, "validation_failed");
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(
+        response.data()["fields"],
+        json!({"A": 2, "crmId": "d", "New": 2})
+    );
+    for ambiguous in [json!({"a": 1, "A": 2}), json!({"x": 1})] {
+        let (id, before) = app.contact(json!({"name": "A", "fields": ambiguous})).await;
+        let response = app
+            .patch(
+                &id,
+                JSON_PATCH,
+                json!([{"op": "remove", "path": "/fields/aA"}]),
+            )
+            .await;
+        response.assert_error(422, "validation_failed");
+        assert_eq!(app.get(&id).await.unwrap(), before);
+    }
     let response = app
-        .patch(
-            &id,
-            JSON_PATCH,
-            json!([{"op": "remove", "path": "FIELDS/Phone2"}]),
-        )
+        .patch(&id, MERGE, json!({"fields": {"crmid": null, "A": 3}}))
         .await;
-    assert_eq!(response.status, 200);
+    assert_eq!(response.data()["fields"], json!({"A": 3, "New": 2}));
 }
 
 #[tokio::test]
@@ -172,7 +194,8 @@ async fn malformed_patch_documents_are_400_and_change_nothing() {
     let app = spawn_app().await;
     let (id, before) = app.contact(json!({"name": "A"})).await;
     for (content_type, body, field) in [
-        (JSON_PATCH, json!({"op": "add"}), None),
+        (JSON_PATCH, json!({"op": "add"}), Some("/0/path")),
+        (JSON_PATCH, json!({"name": "x"}), Some("/0/op")),
         (
             JSON_PATCH,
             json!([{"op": "spam", "path": "/name", "value": 1}]),

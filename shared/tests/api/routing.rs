@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value as Yaml;
 use shared::endpoints::route_not_found;
-use shared::routes::ROUTES;
+use shared::routes::{COMPAT_PREFIX, ROUTES, SINGULAR_ROUTES, every_route};
 
 use crate::helpers::spawn_app;
 
@@ -50,9 +50,8 @@ fn root(file: &str) -> String {
 type RouteSet = BTreeSet<(String, String, String)>;
 
 fn shared_routes() -> RouteSet {
-    ROUTES
-        .iter()
-        .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
+    every_route()
+        .map(|(m, p, f)| (m.to_string(), p.into_owned(), f.to_string()))
         .collect()
 }
 
@@ -174,5 +173,24 @@ fn the_openapi_document_describes_exactly_the_routes() {
             ));
         }
     }
-    assert_eq!(described, shared_routes());
+    let contract: RouteSet = ROUTES
+        .iter()
+        .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(described, contract);
+    // The aliases: a server under /api, and the singular paths named in the description.
+    let servers: Vec<&str> = document["servers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|server| server["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        servers.iter().any(|url| url.ends_with(COMPAT_PREFIX)),
+        "{servers:?}"
+    );
+    let description = document["info"]["description"].as_str().unwrap();
+    for (_, path, _) in SINGULAR_ROUTES {
+        assert!(description.contains(path), "{path}");
+    }
 }
