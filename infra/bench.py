@@ -208,7 +208,7 @@ def event(method, path, body=None, content_type="application/json", query=""):
         raw = json.dumps(body)
         payload = base64.b64encode(raw.encode()).decode() if binary else raw
     parts = [p for p in path.split("/") if p]
-    path_parameters = {"id": parts[2]} if len(parts) == 3 and parts[2] != "bulk-delete" else None
+    path_parameters = {"id": parts[2]} if len(parts) == 3 and parts[2] not in ("bulk-delete", "import") else None
     request_id = str(uuid.uuid4())
     result = {
         "version": "2.0",
@@ -313,6 +313,11 @@ def scenarios(env, n):
                            lambda s, i: event("DELETE", f"/v1/contacts/{s[i]}"), 204),
         "bulk-delete-contacts": (lambda: seed(env, "create-contact", [{"name": f"b{i}"} for i in range(n * 2)]),
                                  lambda s, i: event("POST", "/v1/contacts/bulk-delete", {"ids": s[2 * i:2 * i + 2]}), 200),
+        # Two contacts per import: one matched by e-mail (replaced), one new.
+        "import-contacts": (lambda: seed(env, "create-contact", [{"name": f"i{i}", "email": f"import{i}@example.com"} for i in range(n)]),
+                            lambda s, i: event("POST", "/v1/contacts/import", {"contacts": [
+                                {"name": f"Imported {i}", "email": f"import{i}@example.com"},
+                                {"name": f"New {i}", "email": f"new{i}-{uuid.uuid4().hex[:6]}@example.com"}]}), 200),
         "create-group": (lambda: None, lambda s, i: event("POST", "/v1/groups", {"name": f"Group {i} {uuid.uuid4().hex[:6]}"}), 201),
         "list-groups": (lambda: seed(env, "create-group", [{"name": f"g{i}"} for i in range(15)]),
                         lambda s, i: event("GET", "/v1/groups", query="limit=10"), 200),

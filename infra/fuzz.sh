@@ -22,7 +22,7 @@ trap '"$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
 "$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
 
 PORT="$("$PY" infra/local.py free-port)"
-setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$WORK/watch.log" 2>&1 &
+setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$WORK/watch.log" 2>&1 &
 WATCH=$!
 trap 'kill -INT -- -"$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
       "$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT

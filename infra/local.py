@@ -167,6 +167,10 @@ def create_table(endpoint: str, name: str) -> None:
     if "GlobalSecondaryIndexes" in props:
         args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     client.create_table(**args)
+    if "TimeToLiveSpecification" in props:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
+        )
     print(f"table {name} created as template.yaml declares it")
 
 

@@ -92,15 +92,7 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
             if let ApiError::Internal(detail) = &err {
                 tracing::error!(%request_id, error = %detail, "request failed");
             }
-            let code = err.code();
-            let errors: Vec<Value> = err
-                .problems()
-                .into_iter()
-                .map(|p| match p.field {
-                    Some(field) => json!({"code": code, "message": p.message, "field": field}),
-                    None => json!({"code": code, "message": p.message}),
-                })
-                .collect();
+            let errors = error_entries(&err);
             let body = serde_json::to_string(&Envelope {
                 is_success: false,
                 status_code: err.status().as_u16(),
@@ -132,6 +124,18 @@ pub fn render(outcome: Result<Reply, ApiError>, request_id: &str) -> Response<Bo
         }
     }
     response
+}
+
+/// The `errors` entries of an error: `{code, message, field?}`, one per problem.
+pub fn error_entries(err: &ApiError) -> Vec<Value> {
+    let code = err.code();
+    err.problems()
+        .into_iter()
+        .map(|p| match p.field {
+            Some(field) => json!({"code": code, "message": p.message, "field": field}),
+            None => json!({"code": code, "message": p.message}),
+        })
+        .collect()
 }
 
 fn error_headers(err: &ApiError) -> Vec<(HeaderName, String)> {

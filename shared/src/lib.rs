@@ -18,6 +18,7 @@
 //!   [`resource`]: what both have in common (id, version, field names).
 //! - [`cursor`]: signed list cursors. [`routes`]: the route table.
 //! - [`envelope`]: the one place a response body is built; [`error`]: the one error type.
+//! - [`idempotency`]: `Idempotency-Key` (keys, claims, stored answers).
 //! - [`identity`]: tenant, scope, principal. [`clock`]: timestamps. [`config`]: environment.
 //! - `testing` (feature `testing`, tests and benches only): the test toolkit.
 
@@ -33,6 +34,7 @@ pub mod envelope;
 pub mod error;
 pub mod group;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod json;
 pub mod lambda;

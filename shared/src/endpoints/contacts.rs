@@ -8,12 +8,14 @@ use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
 use super::generic::{create_one, delete_one, patch_one, read_one, replace_one};
+use super::idempotent;
 use crate::App;
 use crate::app::OPERATION_TIMEOUT;
 use crate::contact::Contact;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::json_body;
+use crate::idempotency::IdempotencyKey;
 use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
@@ -23,7 +25,7 @@ const MAX_BULK_IDS: usize = 100;
 /// How long a bulk delete may keep starting deletes when there is no Lambda deadline to go by.
 const BULK_BUDGET: Duration = Duration::from_secs(8);
 /// How many deletes of one bulk delete run at once.
-const BULK_CONCURRENCY: usize = 8;
+pub(super) const BULK_CONCURRENCY: usize = 8;
 
 /// `POST /v1/contacts`
 pub async fn create_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
@@ -53,11 +55,16 @@ pub async fn delete_contact(app: &App, request: Request) -> Result<Reply, ApiErr
 /// `POST /v1/contacts/bulk-delete`: each id on its own, a few at a time; repeated ids once.
 pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, ApiError> {
     let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let key = IdempotencyKey::from_request(&request)?;
     let ids = bulk_ids(&json_body(&request)?)?;
     let deadline = start_deadline(request.lambda_context_ref().map(|c| c.deadline));
-    let results = bulk_delete(app, &principal.tenant, ids, deadline).await;
-    let deleted = results.iter().filter(|r| r["success"] == true).count();
-    Reply::ok(&json!({"results": results, "deleted": deleted}))
+    let tenant = &principal.tenant;
+    idempotent::run(app, tenant, key, |_| async move {
+        let results = bulk_delete(app, tenant, ids, deadline).await;
+        let deleted = results.iter().filter(|r| r["success"] == true).count();
+        Reply::ok(&json!({"results": results, "deleted": deleted}))
+    })
+    .await
 }
 
 /// Deletes each id on its own, a few at a time; an id whose delete would start after
@@ -100,7 +107,7 @@ pub async fn bulk_delete(
 /// The last moment a delete may start: a DynamoDB call's whole time budget before the
 /// invocation's deadline (epoch milliseconds, from the Lambda context), or a budget of its own
 /// where there is no context.
-fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
+pub(super) fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
     let now = Instant::now();
     let remaining = invocation_deadline_ms.and_then(|deadline| {
         let now_ms = SystemTime::now()

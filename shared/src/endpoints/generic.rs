@@ -6,11 +6,13 @@ use lambda_http::Request;
 use lambda_http::http::{StatusCode, header};
 use serde_json::Value;
 
+use super::idempotent;
 use crate::App;
 use crate::clock::now;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
+use crate::idempotency::IdempotencyKey;
 use crate::identity::Scope;
 use crate::patch::ResourcePatch;
 use crate::preconditions::{Preconditions, etag, http_date, not_modified};
@@ -102,16 +104,31 @@ fn patch_body(request: &Request) -> Result<Value, ApiError> {
     })
 }
 
-/// `POST /v1/<collection>`: 201 with `Location`.
+/// `POST /v1/<collection>`: 201 with `Location`. Under an `Idempotency-Key`, the answer is
+/// stored in the create's own transaction.
 pub async fn create_one<T: Stored>(app: &App, request: Request) -> Result<Reply, ApiError>
 where
     Store: Companions<T>,
 {
     let principal = app.authorize(request.headers(), Scope::Write).await?;
+    let key = IdempotencyKey::from_request(&request)?;
     let input = Creation::<T>::parse(&request)?;
-    let resource = T::create(input.draft, &now());
-    app.store.create(&principal.tenant, &resource).await?;
-    created(&resource, &input.projection)
+    let tenant = &principal.tenant;
+    idempotent::run(app, tenant, key, |claim| async move {
+        let resource = T::create(input.draft, &now());
+        let reply = created(&resource, &input.projection)?;
+        let completion = match &claim {
+            Some(claim) => Some(app.store.completion(tenant, claim, &reply)?),
+            None => None,
+        };
+        if app.store.create_with(tenant, &resource, completion).await?
+            && let Some(claim) = &claim
+        {
+            claim.mark_stored();
+        }
+        Ok(reply)
+    })
+    .await
 }
 
 /// `GET` of one resource: 200 with validators, or 304 when `If-None-Match` matches.

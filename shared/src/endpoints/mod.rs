@@ -5,11 +5,14 @@
 //! - [`generic`]: the typed input of a request and the create/read/replace/patch/delete steps
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
-//! - [`lists`]: paging, filters and cursors of the two lists.
+//! - [`lists`]: paging, filters and cursors of the two lists;
+//! - [`idempotent`]: a request run under its `Idempotency-Key`; [`import`]: bulk upsert.
 
 pub mod contacts;
 pub mod generic;
 pub mod groups;
+pub mod idempotent;
+pub mod import;
 pub mod lists;
 
 use lambda_http::Request;
@@ -24,6 +27,7 @@ pub use contacts::{
     update_contact,
 };
 pub use groups::{create_group, delete_group, get_group, patch_group};
+pub use import::import_contacts;
 pub use lists::{list_contacts, list_groups};
 
 /// The `$default` route: 405 with `Allow` on a known path, else 404.

@@ -40,6 +40,11 @@ pub fn member(group: &ResourceId, contact: &ResourceId) -> AttributeValue {
     AttributeValue::S(format!("{}{contact}", member_prefix(group)))
 }
 
+/// The record of an `Idempotency-Key`.
+pub fn idempotency(key: &str) -> AttributeValue {
+    AttributeValue::S(format!("IDEMPOTENCY#{key}"))
+}
+
 pub fn api_key(key_id: &str) -> AttributeValue {
     AttributeValue::S(format!("{API_KEY_PREFIX}{key_id}"))
 }

@@ -7,11 +7,12 @@
 //! - this module: the `Store`, and create/find/list/update/delete of any [`Stored`] resource;
 //! - [`contacts`]: lookup by e-mail, the `group=` filter, a contact's guard and memberships;
 //! - [`groups`]: lookup by name, race-proof deletion, a group's name guard;
-//! - [`api_keys`]: API keys.
+//! - [`api_keys`]: API keys; [`idempotency`]: `Idempotency-Key` records.
 
 mod api_keys;
 mod contacts;
 mod groups;
+mod idempotency;
 mod keys;
 #[cfg(feature = "testing")]
 mod testing;
@@ -32,7 +33,7 @@ use crate::group::Group;
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::{Resource, ResourceId};
-use write::{Guard, MAX_ATTEMPTS, contended};
+use write::{Guard, MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, contended};
 
 pub use write::{Action, Companions};
 
@@ -126,8 +127,26 @@ impl Store {
     where
         Self: Companions<T>,
     {
+        self.create_with(tenant, resource, None).await.map(|_| ())
+    }
+
+    /// `create`, with `also` in the same transaction when it fits in one (100 items); says
+    /// whether it did.
+    pub async fn create_with<T: Stored>(
+        &self,
+        tenant: &TenantId,
+        resource: &T,
+        also: Option<Action>,
+    ) -> Result<bool, ApiError>
+    where
+        Self: Companions<T>,
+    {
         let mut actions = vec![(self.put(tenant, resource, None)?, Guard::Version)];
         actions.extend(self.companions(tenant, None, Some(resource))?);
+        let carried = also.is_some() && actions.len() < MAX_TRANSACTION_ITEMS;
+        if carried {
+            actions.extend(also);
+        }
         // Only a transaction conflict is transient here: the id is new.
         let unconditional = Preconditions::default();
         for attempt in 0..MAX_ATTEMPTS {
@@ -135,7 +154,7 @@ impl Store {
                 .settle(actions.clone(), &unconditional, attempt)
                 .await?
             {
-                return Ok(());
+                return Ok(carried);
             }
         }
         Err(contended())

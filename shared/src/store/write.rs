@@ -32,6 +32,8 @@ pub enum Guard {
     NameFree,
     /// A referenced group does not exist (or is being deleted).
     GroupExists(ResourceId),
+    /// The request no longer holds its idempotency key (its lock expired and another took it).
+    Claim,
 }
 
 /// An extra condition expression and the values it names.
@@ -229,6 +231,12 @@ pub(super) fn cancelled(codes: &[Option<String>], guards: &[Guard]) -> WriteErro
                 ));
             }
             (Some("ConditionalCheckFailed"), Guard::Version) => stale = true,
+            (Some("ConditionalCheckFailed"), Guard::Claim) => {
+                return WriteError::Failed(ApiError::Conflict(Problem::field(
+                    "Idempotency-Key",
+                    "another request with this key took it over; nothing was changed",
+                )));
+            }
             (Some("TransactionConflict"), _) => busy = true,
             (Some("None") | None, _) => {}
             (Some("ThrottlingError" | "ProvisionedThroughputExceeded"), _) => {

@@ -167,6 +167,7 @@ impl TestApp {
             "patch-contact" => self.send(endpoints::patch_contact, request).await,
             "delete-contact" => self.send(endpoints::delete_contact, request).await,
             "bulk-delete-contacts" => self.send(endpoints::bulk_delete_contacts, request).await,
+            "import-contacts" => self.send(endpoints::import_contacts, request).await,
             "create-group" => self.send(endpoints::create_group, request).await,
             "list-groups" => self.send(endpoints::list_groups, request).await,
             "get-group" => self.send(endpoints::get_group, request).await,

@@ -12,6 +12,7 @@ mod get;
 mod groups;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod isolation;
 mod keys;
 mod list;
