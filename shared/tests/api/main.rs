@@ -13,6 +13,7 @@ mod groups;
 mod helpers;
 mod hostile;
 mod idempotency;
+mod import;
 mod isolation;
 mod keys;
 mod list;

@@ -150,6 +150,7 @@ fn the_openapi_document_describes_exactly_the_routes() {
         ("replaceContactByPost", "update-contact"),
         ("patchContact", "patch-contact"),
         ("bulkDeleteContacts", "bulk-delete-contacts"),
+        ("importContacts", "import-contacts"),
         ("createGroup", "create-group"),
         ("listGroups", "list-groups"),
         ("getGroup", "get-group"),
