@@ -9,6 +9,8 @@ DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 API_PORT="${API_PORT:-9000}"
 export TABLE_NAME="${TABLE_NAME:-contacts-local}"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+# One local stream pump records the change feed, in order: no entry can land behind another.
+export CHANGES_SETTLE_MS="${CHANGES_SETTLE_MS:-0}"
 PIDFILE=.local/dynamodb-dev.pid
 
 if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $API_PORT)) != 0)"; then
@@ -16,7 +18,8 @@ if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0
   exit 1
 fi
 
-trap '"$PY" infra/local.py stop "$PIDFILE"; echo "stopped local DynamoDB"' EXIT
+PUMP=""
+trap '[ -n "$PUMP" ] && kill "$PUMP" 2>/dev/null; "$PY" infra/local.py stop "$PIDFILE"; echo "stopped local DynamoDB"' EXIT
 "$PY" infra/local.py start-dynamodb "$DYNAMODB_PORT" "$PIDFILE" .local/dynamodb-dev.log
 "$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
 
@@ -38,4 +41,8 @@ Other tenants or scopes: make token TENANT=other SCOPES=contacts:read
 Ctrl-C stops the API and the local DynamoDB (its data is in memory and goes with it).
 
 MSG
+# The table's stream to the change feed's consumer, as Lambda's event source mapping does.
+"$PY" infra/local.py pump-stream "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME" \
+  "http://127.0.0.1:$API_PORT/2015-03-31/functions/record-changes/invocations" 2>>.local/stream-pump.log &
+PUMP=$!
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

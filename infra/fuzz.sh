@@ -19,7 +19,7 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT"
 export TABLE_NAME=contacts-fuzz
 "$PY" infra/local.py start-dynamodb "$DDB_PORT" "$DDB_PIDFILE" "$WORK/dynamodb.log"
 trap '"$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
-"$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
+"$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME" --without-stream
 
 PORT="$("$PY" infra/local.py free-port)"
 setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" >"$WORK/watch.log" 2>&1 &

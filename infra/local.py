@@ -4,8 +4,13 @@
   serve-dynamodb PORT                   run the moto server in the foreground (what start runs)
   stop PIDFILE                          stop what start-dynamodb started
   free-port                             print a free TCP port on 127.0.0.1
-  create-table ENDPOINT NAME            create the table exactly as template.yaml declares it
+  create-table ENDPOINT NAME [--without-stream]
+                                        create the table exactly as template.yaml declares it
+                                        (the test suite's main table goes without its stream:
+                                        moto copies a table, stream included, per transaction)
   token TENANT [SCOPES] [TTL_SECONDS]   print an HS256 token signed with $JWT_SECRET
+  pump-stream ENDPOINT TABLE INVOKE_URL the table's DynamoDB stream to a function, as Lambda's
+                                        event source mapping does (make dev: record-changes)
 
 Only the standard library and what infra/requirements.txt installs (boto3, PyYAML via moto).
 """
@@ -143,7 +148,7 @@ def table_properties() -> dict:
     return template["Resources"][TABLE_RESOURCE]["Properties"]
 
 
-def create_table(endpoint: str, name: str) -> None:
+def create_table(endpoint: str, name: str, *flags: str) -> None:
     import boto3
 
     props = table_properties()
@@ -164,6 +169,8 @@ def create_table(endpoint: str, name: str) -> None:
         "KeySchema": props["KeySchema"],
         "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
     }
+    if "StreamSpecification" in props and "--without-stream" not in flags:
+        args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     if "GlobalSecondaryIndexes" in props:
         args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     client.create_table(**args)
@@ -198,7 +205,76 @@ def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = 
     print(f"{signing_input}.{b64url(signature)}")
 
 
+def stream_records(client, streams, table: str, iterators: dict) -> list:
+    """The records of every shard of the table's stream since the last call, in order."""
+    arn = client.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+    if not arn:
+        return []
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        shard_id = shard["ShardId"]
+        if shard_id not in iterators:
+            iterators[shard_id] = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        answer = streams.get_records(ShardIterator=iterators[shard_id], Limit=100)
+        iterators[shard_id] = answer["NextShardIterator"]
+        records.extend(answer["Records"])
+    return records
+
+
+def lambda_record(record: dict) -> dict:
+    """A stream record as Lambda delivers it: the creation time in epoch seconds."""
+    change = dict(record["dynamodb"])
+    when = change.get("ApproximateCreationDateTime")
+    if hasattr(when, "timestamp"):
+        change["ApproximateCreationDateTime"] = int(when.timestamp())
+    return {**record, "dynamodb": change, "eventSourceARN": "local"}
+
+
+def pump_stream(endpoint: str, table: str, invoke_url: str) -> None:
+    """Delivers the table's stream to a function until stopped, as Lambda's DynamoDB event
+    source does: batches of up to 100 records, in order; a batch whose answer reports a failed
+    record is delivered again from that record."""
+    import urllib.request
+
+    import boto3
+
+    session = dict(
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    )
+    client = boto3.client("dynamodb", **session)
+    streams = boto3.client("dynamodbstreams", **session)
+    iterators: dict = {}
+    pending: list = []
+    while True:
+        try:
+            pending.extend(lambda_record(r) for r in stream_records(client, streams, table, iterators))
+            if not pending:
+                time.sleep(0.2)
+                continue
+            batch = pending[:100]
+            request = urllib.request.Request(
+                invoke_url, data=json.dumps({"Records": batch}, default=str).encode(), method="POST",
+                headers={"content-type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                failures = json.load(answer).get("batchItemFailures") or []
+            failed = {f.get("itemIdentifier") for f in failures}
+            done = next((i for i, r in enumerate(batch) if r["dynamodb"].get("SequenceNumber") in failed), len(batch))
+            del pending[:done]
+            if done < len(batch):
+                time.sleep(1)
+        except Exception as err:  # the functions may still be starting: try again
+            print(f"stream pump: {err}", file=sys.stderr)
+            time.sleep(1)
+
+
 COMMANDS = {
+    "pump-stream": pump_stream,
     "start-dynamodb": start_dynamodb,
     "serve-dynamodb": serve_dynamodb,
     "stop": stop,

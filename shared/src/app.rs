@@ -21,6 +21,8 @@ pub struct App {
     pub store: Store,
     pub auth: Authenticator,
     pub cursors: CursorKey,
+    /// How old a change entry must be before the feed returns it.
+    pub changes_settle: Duration,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
             store: Store::new(client, &config.table_name),
             auth: Authenticator::from_config(config)?,
             cursors: CursorKey::new(&config.cursor_secret),
+            changes_settle: config.changes_settle,
         })
     }
 

@@ -19,6 +19,9 @@ pub struct Config {
     pub cursor_secret: String,
     /// How long a warm function trusts an API key it verified (`API_KEY_CACHE_SECONDS`, 60).
     pub api_key_cache: Duration,
+    /// How old a change entry must be before the feed returns it (`CHANGES_SETTLE_MS`, 10 000):
+    /// longer than a recording write can take, so no entry lands before one already returned.
+    pub changes_settle: Duration,
     /// Whether start-up opens the DynamoDB connection (`DYNAMODB_PREWARM=true`), so the first
     /// request does not pay for DNS, TCP and TLS.
     pub prewarm: bool,
@@ -61,7 +64,14 @@ impl Config {
                 ConfigError::Invalid("API_KEY_CACHE_SECONDS", "not a number of seconds".into())
             })?),
         };
+        let changes_settle = match optional("CHANGES_SETTLE_MS") {
+            None => Duration::from_secs(10),
+            Some(raw) => Duration::from_millis(raw.parse().map_err(|_| {
+                ConfigError::Invalid("CHANGES_SETTLE_MS", "not a number of milliseconds".into())
+            })?),
+        };
         Ok(Self {
+            changes_settle,
             table_name: required("TABLE_NAME")?,
             jwt_key,
             jwt_issuer: optional("JWT_ISSUER"),

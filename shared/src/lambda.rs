@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::envelope::{Reply, render};
 use crate::error::ApiError;
 use crate::resource::ResourceId;
+use crate::store::Store;
 
 /// Starts a function: builds the process-wide state once, then serves `handler` forever.
 pub async fn serve<H, F>(handler: H) -> Result<(), lambda_http::Error>
@@ -22,6 +23,27 @@ where
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(app, request, handler).await)
     }))
+    .await
+}
+
+/// Starts the change feed's stream consumer: a store, and every batch of stream records through
+/// `endpoints::record_changes`.
+pub async fn serve_changes() -> Result<(), lambda_http::Error> {
+    use lambda_http::LambdaEvent;
+    use lambda_http::lambda_runtime;
+
+    lambda_http::tracing::init_default_subscriber();
+    let table =
+        std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
+    let client = aws_sdk_dynamodb::Client::new(&crate::sdk_config().await);
+    let store: &'static Store = Box::leak(Box::new(Store::new(client, table)));
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::dynamodb::Event>| async move {
+            Ok::<_, std::convert::Infallible>(
+                crate::endpoints::record_changes(store, event.payload).await,
+            )
+        },
+    ))
     .await
 }
 

@@ -16,6 +16,7 @@
 //! - [`patch`]: JSON Patch and Merge Patch with the API's rules for a resource.
 //! - [`contact`], [`group`]: the resources, their parsed input (drafts) and their rules;
 //!   [`resource`]: what both have in common (id, version, field names).
+//! - [`changes`]: the change feed (a stream record to a `Change`).
 //! - [`cursor`]: signed list cursors. [`routes`]: the route table.
 //! - [`envelope`]: the one place a response body is built; [`error`]: the one error type.
 //! - [`idempotency`]: `Idempotency-Key` (keys, claims, stored answers).
@@ -25,6 +26,7 @@
 pub mod apikey;
 pub mod app;
 pub mod auth;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod contact;

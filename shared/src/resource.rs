@@ -157,6 +157,12 @@ impl ResourceId {
         Self(Uuid::now_v7())
     }
 
+    /// When a time-ordered id was made, in milliseconds since the epoch.
+    pub fn unix_millis(&self) -> Option<u64> {
+        let (seconds, nanos) = self.0.get_timestamp()?.to_unix();
+        Some(seconds * 1000 + u64::from(nanos) / 1_000_000)
+    }
+
     /// Accepts the 36-character hyphenated form only.
     pub fn parse(raw: &str) -> Option<Self> {
         (raw.len() == 36)

@@ -19,6 +19,7 @@ pub const ROUTES: &[Route] = &[
     ("DELETE", "/v1/contacts/{id}", "delete-contact"),
     ("POST", "/v1/contacts/bulk-delete", "bulk-delete-contacts"),
     ("POST", "/v1/contacts/import", "import-contacts"),
+    ("GET", "/v1/changes", "list-changes"),
     ("POST", "/v1/groups", "create-group"),
     ("GET", "/v1/groups", "list-groups"),
     ("GET", "/v1/groups/{id}", "get-group"),

@@ -6,8 +6,10 @@
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
 //! - [`lists`]: paging, filters and cursors of the two lists;
-//! - [`idempotent`]: a request run under its `Idempotency-Key`; [`import`]: bulk upsert.
+//! - [`idempotent`]: a request run under its `Idempotency-Key`; [`import`]: bulk upsert;
+//! - [`changes`]: the change feed and its stream consumer.
 
+pub mod changes;
 pub mod contacts;
 pub mod generic;
 pub mod groups;
@@ -22,6 +24,7 @@ use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::routes::methods_for;
 
+pub use changes::{list_changes, record_changes};
 pub use contacts::{
     bulk_delete_contacts, create_contact, delete_contact, get_contact, patch_contact,
     update_contact,

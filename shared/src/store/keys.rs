@@ -16,6 +16,7 @@ pub const SK: &str = "sk";
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 pub const GROUP_PREFIX: &str = "GROUP#";
 pub const API_KEY_PREFIX: &str = "APIKEY#";
+pub const CHANGE_PREFIX: &str = "CHANGE#";
 
 pub fn tenant(tenant: &TenantId) -> AttributeValue {
     AttributeValue::S(format!("TENANT#{}", tenant.as_str()))
@@ -38,6 +39,11 @@ pub fn member_prefix(group: &ResourceId) -> String {
 /// That `contact` is in `group`: what the `group=` filter reads.
 pub fn member(group: &ResourceId, contact: &ResourceId) -> AttributeValue {
     AttributeValue::S(format!("{}{contact}", member_prefix(group)))
+}
+
+/// An entry of the change feed.
+pub fn change(id: &ResourceId) -> AttributeValue {
+    AttributeValue::S(format!("{CHANGE_PREFIX}{id}"))
 }
 
 /// The record of an `Idempotency-Key`.

@@ -7,9 +7,11 @@
 //! - this module: the `Store`, and create/find/list/update/delete of any [`Stored`] resource;
 //! - [`contacts`]: lookup by e-mail, the `group=` filter, a contact's guard and memberships;
 //! - [`groups`]: lookup by name, race-proof deletion, a group's name guard;
-//! - [`api_keys`]: API keys; [`idempotency`]: `Idempotency-Key` records.
+//! - [`api_keys`]: API keys; [`idempotency`]: `Idempotency-Key` records; [`changes`]: the
+//!   change feed's entries.
 
 mod api_keys;
+mod changes;
 mod contacts;
 mod groups;
 mod idempotency;

@@ -45,6 +45,7 @@ impl Config {
             jwt_audience: None,
             cursor_secret: "cursor-secret".into(),
             api_key_cache: std::time::Duration::ZERO,
+            changes_settle: std::time::Duration::ZERO,
             prewarm: false,
         }
     }
@@ -168,6 +169,7 @@ impl TestApp {
             "delete-contact" => self.send(endpoints::delete_contact, request).await,
             "bulk-delete-contacts" => self.send(endpoints::bulk_delete_contacts, request).await,
             "import-contacts" => self.send(endpoints::import_contacts, request).await,
+            "list-changes" => self.send(endpoints::list_changes, request).await,
             "create-group" => self.send(endpoints::create_group, request).await,
             "list-groups" => self.send(endpoints::list_groups, request).await,
             "get-group" => self.send(endpoints::get_group, request).await,

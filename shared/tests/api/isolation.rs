@@ -32,9 +32,9 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
         |method: &str, path: &str| -> TestRequest { a.request(method, path).token(&b_token) };
     let with_body = |request: TestRequest, method: &str, pattern: &str| match (method, pattern) {
         ("POST", "/v1/contacts/bulk-delete") => request.json(json!({"ids": [contact_id]})),
-        ("POST", "/v1/contacts/import") => request.json(
-            json!({"contacts": [{"name": "B's", "email": "private@example.com"}]}),
-        ),
+        ("POST", "/v1/contacts/import") => {
+            request.json(json!({"contacts": [{"name": "B's", "email": "private@example.com"}]}))
+        }
         ("POST", "/v1/groups") => request.json(json!({"name": "A TEAM"})),
         ("POST" | "PUT", _) => request.json(json!({"name": "B's", "email": "private@example.com"})),
         ("PATCH", _) => request.json(json!({"name": "B's"})),
@@ -60,7 +60,7 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
                     "{function}: unique values are per tenant"
                 );
             }
-            ("GET", "/v1/contacts") | ("GET", "/v1/groups") => {
+            ("GET", "/v1/contacts") | ("GET", "/v1/groups") | ("GET", "/v1/changes") => {
                 assert_eq!(response.status, 200);
                 let items = response.data()["items"].as_array().unwrap();
                 assert!(
@@ -73,7 +73,10 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
             ("POST", "/v1/contacts/import") => {
                 assert_eq!(response.status, 200);
                 let result = &response.data()["results"][0];
-                assert_ne!(result["id"], contact["id"], "matched another tenant's e-mail");
+                assert_ne!(
+                    result["id"], contact["id"],
+                    "matched another tenant's e-mail"
+                );
                 assert!(["created", "updated"].contains(&result["status"].as_str().unwrap()));
             }
             ("POST", "/v1/contacts/bulk-delete") => {

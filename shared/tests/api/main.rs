@@ -4,6 +4,7 @@
 
 mod auth;
 mod bulk;
+mod changes;
 mod compat;
 mod create;
 mod delete;

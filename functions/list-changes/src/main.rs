@@ -1,0 +1,6 @@
+//! `GET /v1/changes`: the tenant's change feed, from a cursor.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::serve(shared::endpoints::list_changes).await
+}
