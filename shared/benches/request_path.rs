@@ -13,8 +13,12 @@ use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::Config;
-use shared::contact::Contact;
+use aws_lambda_events::event::dynamodb::Event;
+use shared::changes::{Change, from_record};
+use shared::contact::{Contact, ContactDraft};
+use shared::endpoints::changes::CHANGE_PARAMETERS;
 use shared::endpoints::contacts::bulk_ids;
+use shared::endpoints::import::import_items;
 use shared::endpoints::generic::{Creation, Edit, Replacement, Target, created, resource_reply};
 use shared::endpoints::lists::{
     CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
@@ -196,6 +200,79 @@ fn paths(c: &mut Criterion) {
                 })
                 .collect();
             answer(Reply::ok(&json!({"results": results, "deleted": 10})));
+        })
+    });
+    let import = request(
+        "POST",
+        "/v1/contacts/import",
+        "application/json",
+        Some(json!({"contacts": [body.clone(), {"name": "New", "email": "new@example.com"}]})),
+    );
+    c.bench_function("import-contacts", |b| {
+        b.iter(|| {
+            authorize(app, import.headers(), Scope::Write);
+            let items = import_items(shared::http::json_body(&import).unwrap()).unwrap();
+            let results: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let contact = Contact::create(ContactDraft::parse(item).unwrap(), NOW);
+                    json!({"index": index, "status": "created", "id": contact.id(), "version": 1})
+                })
+                .collect();
+            answer(Reply::ok(
+                &json!({"results": results, "created": 2, "updated": 0, "failed": 0}),
+            ));
+        })
+    });
+    let since = app.cursors.seal(&tenant, "changes", ID);
+    let changes = request(
+        "GET",
+        &format!("/v1/changes?since={since}&limit=10"),
+        "application/json",
+        None,
+    );
+    let feed: Vec<Change> = (0..10)
+        .map(|version| Change {
+            resource: "contact".into(),
+            id: *stored.id(),
+            op: "updated".into(),
+            version,
+            at: NOW.into(),
+        })
+        .collect();
+    c.bench_function("list-changes", |b| {
+        b.iter(|| {
+            authorize(app, changes.headers(), Scope::Read);
+            let query = Query::parse(&changes, &CHANGE_PARAMETERS).unwrap();
+            let cursor = query.single("since").unwrap().unwrap();
+            black_box(app.cursors.open(&tenant, "changes", cursor).unwrap());
+            let next = app.cursors.seal(&tenant, "changes", ID);
+            answer(Reply::ok(
+                &json!({"items": feed, "nextCursor": next, "hasMore": false}),
+            ));
+        })
+    });
+    let stream = serde_json::to_string(&json!({"Records": [{
+        "eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_779_466_287, "SequenceNumber": "1", "SizeBytes": 200,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "Keys": {"pk": {"S": "TENANT#acme"}, "sk": {"S": format!("CONTACT#{ID}")}},
+            "NewImage": serde_dynamo::to_item::<_, serde_dynamo::Item>(&stored).map(|mut item| {
+                item.insert("pk".into(), serde_dynamo::AttributeValue::S("TENANT#acme".into()));
+                item.insert("sk".into(), serde_dynamo::AttributeValue::S(format!("CONTACT#{ID}")));
+                item
+            }).unwrap()
+        }
+    }]}))
+    .unwrap();
+    c.bench_function("record-changes", |b| {
+        b.iter(|| {
+            let event: Event = serde_json::from_str(&stream).unwrap();
+            for record in &event.records {
+                black_box(from_record(record).unwrap());
+            }
         })
     });
     let group_body = json!({"name": "Friends", "description": "close ones"});
