@@ -259,7 +259,7 @@ class Function:
 
     def invoke(self, request):
         elapsed, response = self.api.invoke(request)
-        if not isinstance(response, dict) or "statusCode" not in response:
+        if not isinstance(response, dict) or not ("statusCode" in response or "batchItemFailures" in response):
             raise RuntimeError(f"bad response: {response}")
         return elapsed, response
 
