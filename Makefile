@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bench tools build token api-key api-keys revoke-key clean
+.PHONY: dev test bench tools build deploy token api-key api-keys revoke-key clean
 
 ## Install the pinned Python tools (moto, cargo-lambda, SAM CLI) into .venv when missing or stale.
 tools: $(STAMP)
@@ -30,6 +30,12 @@ bench: tools
 ## Build every function as Lambda runs it (release, this machine's architecture).
 build: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release
+
+## Build every function as SAM does and deploy the stack (samconfig.toml): make deploy
+## PARAMS='CursorSecret=... JwtSecret=... AlarmTopicArn=...' (see README, Deploying to AWS).
+deploy: tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(PARAMS),--parameter-overrides $(PARAMS),)
 
 ## Print a local token: make token TENANT=acme SCOPES="contacts:read contacts:write"
 token: tools

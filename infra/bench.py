@@ -446,7 +446,7 @@ def functions_of_template():
     import yaml
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=local._TemplateLoader)
     return [r["Metadata"]["BuildProperties"]["Binary"] for r in template["Resources"].values()
-            if r.get("Type") == "AWS::Serverless::Function"]
+            if isinstance(r, dict) and r.get("Type") == "AWS::Serverless::Function"]
 
 
 def main():

@@ -28,8 +28,9 @@ cargo test --workspace --all-targets 2>&1 | tee .local/test-output.log
 echo "== schemathesis against openapi.yaml and the functions (infra/fuzz.sh)"
 infra/fuzz.sh | tee .local/fuzz-output.log
 
-echo "== sam validate --lint"
+echo "== deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
 sam validate --lint --region "$AWS_REGION"
+cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 echo "== openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
 

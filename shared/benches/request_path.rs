@@ -7,19 +7,19 @@
 use std::hint::black_box;
 use std::sync::OnceLock;
 
+use aws_lambda_events::event::dynamodb::Event;
 use criterion::{Criterion, criterion_group, criterion_main};
 use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::App;
-use shared::config::Config;
-use aws_lambda_events::event::dynamodb::Event;
 use shared::changes::{Change, from_record};
+use shared::config::Config;
 use shared::contact::{Contact, ContactDraft};
 use shared::endpoints::changes::CHANGE_PARAMETERS;
 use shared::endpoints::contacts::bulk_ids;
-use shared::endpoints::import::import_items;
 use shared::endpoints::generic::{Creation, Edit, Replacement, Target, created, resource_reply};
+use shared::endpoints::import::import_items;
 use shared::endpoints::lists::{
     CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
 };

@@ -53,7 +53,9 @@ impl App {
         headers: &HeaderMap,
         needed: Scope,
     ) -> Result<Principal, ApiError> {
-        self.auth.authorize(headers, needed, &self.store).await
+        let principal = self.auth.authorize(headers, needed, &self.store).await?;
+        crate::observe::note_tenant(principal.tenant.as_str());
+        Ok(principal)
     }
 }
 

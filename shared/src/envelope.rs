@@ -1,4 +1,4 @@
-//! The response envelope of API.md: what a handler answers (`Reply`) and how it, or an
+//! The response envelope of the contract: what a handler answers (`Reply`) and how it, or an
 //! `ApiError`, becomes the HTTP response with `isSuccess`, `statusCode`, `data`, `errors` and
 //! `timestamp`. This is the only place a response body is built.
 

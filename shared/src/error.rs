@@ -1,5 +1,5 @@
 //! The API's one error type: every failure a handler can meet, each with the stable `code` and
-//! HTTP status of API.md. Handlers use `?`; only `envelope` turns an `ApiError` into a response.
+//! HTTP status of the contract (README, "The contract in short"). Handlers use `?`; only `envelope` turns an `ApiError` into a response.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use lambda_http::http::StatusCode;
@@ -35,7 +35,7 @@ impl Problem {
     }
 }
 
-/// Everything that can go wrong in a request, as API.md names it.
+/// Everything that can go wrong in a request, as the contract names it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 `not_valid`: the request cannot be read (syntax, types, unknown names).
@@ -115,7 +115,7 @@ impl ApiError {
         }
     }
 
-    /// The stable code of API.md's table.
+    /// The stable code of the contract's error table (README).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed(_) => "not_valid",

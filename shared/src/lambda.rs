@@ -2,6 +2,7 @@
 //! (`handle`), always answered with an envelope. Every binary's `main` is one call to `serve`.
 
 use std::future::Future;
+use std::time::Instant;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
@@ -9,7 +10,9 @@ use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use crate::app::App;
 use crate::envelope::{Reply, render};
 use crate::error::ApiError;
+use crate::observe::{self, RequestRecord};
 use crate::resource::ResourceId;
+use crate::routes::route_key;
 use crate::store::Store;
 
 /// Starts a function: builds the process-wide state once, then serves `handler` forever.
@@ -18,7 +21,7 @@ where
     H: Fn(&'static App, Request) -> F + Copy + Send + 'static,
     F: Future<Output = Result<Reply, ApiError>> + Send,
 {
-    lambda_http::tracing::init_default_subscriber();
+    crate::observe::init(&function_name());
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(app, request, handler).await)
@@ -32,7 +35,7 @@ pub async fn serve_changes() -> Result<(), lambda_http::Error> {
     use lambda_http::LambdaEvent;
     use lambda_http::lambda_runtime;
 
-    lambda_http::tracing::init_default_subscriber();
+    crate::observe::init(&function_name());
     let table =
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
     let client = aws_sdk_dynamodb::Client::new(&crate::sdk_config().await);
@@ -47,19 +50,48 @@ pub async fn serve_changes() -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// Runs one request through `handler` and renders the outcome; never fails.
+/// The function's name: Lambda's `AWS_LAMBDA_FUNCTION_NAME`, else the binary's.
+fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| {
+        std::env::args()
+            .next()
+            .and_then(|path| path.rsplit('/').next().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    })
+}
+
+/// Runs one request through `handler` and renders the outcome; never fails. Writes the
+/// request's log line and metrics (`observe`).
 pub async fn handle<H, F>(app: &'static App, request: Request, handler: H) -> Response<Body>
 where
     H: Fn(&'static App, Request) -> F,
     F: Future<Output = Result<Reply, ApiError>>,
 {
+    let started = Instant::now();
+    let cold_start = observe::take_cold_start();
     let request_id = request_id(&request);
-    let method = request.method().clone();
-    let outcome = handler(app, request).await;
-    if let Err(err) = &outcome {
-        tracing::info!(%request_id, %method, status = err.status().as_u16(), code = err.code(), "request refused");
-    }
-    render(outcome, &request_id)
+    let lambda_request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+    let method = request.method().to_string();
+    let route = route_key(&method, request.uri().path());
+    // Boxed: a handler's future is large, and the slot around it would double it on the stack.
+    let (outcome, tenant) = observe::with_tenant_slot(Box::pin(handler(app, request))).await;
+    let (status, code) = match &outcome {
+        Ok(reply) => (reply.status.as_u16(), None),
+        Err(err) => (err.status().as_u16(), Some(err.code())),
+    };
+    let response = render(outcome, &request_id);
+    observe::record(&RequestRecord {
+        route: &route,
+        method: &method,
+        tenant: tenant.as_deref(),
+        status,
+        code,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        request_id: &request_id,
+        lambda_request_id: lambda_request_id.as_deref(),
+        cold_start,
+    });
+    response
 }
 
 /// API Gateway's request id, else the Lambda invocation id, else a fresh one (direct tests).

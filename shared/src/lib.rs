@@ -3,7 +3,8 @@
 //!
 //! A request flows top to bottom through this map; a module only uses modules below it.
 //!
-//! - [`lambda`]: start-up of a function and one request through its handler, always answered.
+//! - [`lambda`]: start-up of a function and one request through its handler, always answered;
+//!   [`observe`]: its log line and metrics.
 //! - [`endpoints`]: one handler per function, by resource (`contacts`, `groups`), with the list
 //!   machinery (`lists`) and what every handler shares (`common`).
 //! - [`app`]: what a process builds once (`App`) and the SDK configuration.
@@ -40,6 +41,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod json;
 pub mod lambda;
+pub mod observe;
 pub mod patch;
 pub mod preconditions;
 pub mod resource;

@@ -51,6 +51,19 @@ pub fn every_route() -> impl Iterator<Item = (&'static str, Cow<'static, str>, &
     contract.chain(compat).chain(singular)
 }
 
+/// The route a request matched, as API Gateway names it (`GET /v1/contacts/{id}`), or
+/// `$default`.
+pub fn route_key(method: &str, path: &str) -> String {
+    // As API Gateway does, a literal path wins over one with a `{id}` (bulk-delete, import).
+    every_route()
+        .filter(|(m, pattern, _)| *m == method && matches(pattern, path))
+        .min_by_key(|(_, pattern, _)| pattern.contains('{'))
+        .map_or_else(
+            || "$default".to_string(),
+            |(m, pattern, _)| format!("{m} {pattern}"),
+        )
+}
+
 /// The methods served on a path, empty when no route has that path.
 pub fn methods_for(path: &str) -> Vec<&'static str> {
     let mut methods = Vec::new();
@@ -103,5 +116,22 @@ mod tests {
         assert_eq!(methods_for("/api/v1/Contact/abc"), ["GET", "PATCH"]);
         assert!(methods_for("/api/v1/CONTACT/abc").is_empty());
         assert!(methods_for("/api/v2/contacts").is_empty());
+    }
+
+    #[test]
+    fn a_request_names_the_route_it_matched() {
+        assert_eq!(
+            route_key("GET", "/v1/contacts/abc"),
+            "GET /v1/contacts/{id}"
+        );
+        assert_eq!(
+            route_key("POST", "/v1/contacts/bulk-delete"),
+            "POST /v1/contacts/bulk-delete"
+        );
+        assert_eq!(
+            route_key("GET", "/api/v1/Contact/x"),
+            "GET /api/v1/Contact/{id}"
+        );
+        assert_eq!(route_key("DELETE", "/v1/contacts"), "$default");
     }
 }

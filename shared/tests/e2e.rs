@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Emulator, admin, agent, send, token};
 
 #[test]
@@ -221,6 +221,47 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     let gone = send(&agent, "GET", &format!("{base}{location}"), &[auth], None);
     assert_eq!(gone.status, 404);
     assert_eq!(gone.body["errors"][0]["code"], "not_found");
+
+    // What an operator sees of a request: one JSON log line, and its EMF metrics.
+    let log = emulator.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str(line.trim()).ok())
+        .collect();
+    let created_line = lines
+        .iter()
+        .find(|line| {
+            line["fields"]["message"] == "request"
+                && line["fields"]["route"] == "POST /v1/contacts"
+                && line["fields"]["status"] == 201
+        })
+        .unwrap_or_else(|| panic!("no request line for the create in:\n{log}"));
+    let fields = &created_line["fields"];
+    assert_eq!(fields["method"], "POST");
+    assert!(fields["tenant"].as_str().unwrap().starts_with("e2e-"));
+    assert!(fields["latency_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(fields["code"], "-");
+    assert!(fields["cold_start"].is_boolean());
+    assert!(fields["request_id"].is_string() && fields["lambda_request_id"].is_string());
+    let refused = lines.iter().any(|line| {
+        line["fields"]["route"] == "GET /v1/contacts"
+            && line["fields"]["status"] == 401
+            && line["fields"]["code"] == "invalid_authentication"
+    });
+    assert!(refused, "the 401 has its line, with its code");
+    let metrics = lines
+        .iter()
+        .find(|line| {
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ContactsApi"
+                && line["Route"] == "POST /v1/contacts"
+        })
+        .unwrap_or_else(|| panic!("no EMF document for the create in:\n{log}"));
+    assert_eq!(metrics["Requests"], 1);
+    assert!(metrics["Latency"].is_number() || metrics["Latency"].is_array());
+    assert_eq!(metrics["Function"], "create-contact");
+    // Never a credential or a body in the log.
+    assert!(!log.contains(bearer.trim_start_matches("Bearer ")));
+    assert!(!log.contains("eve@example.com"));
 
     let unknown = send(&agent, "GET", &format!("{base}/v1/nowhere"), &[auth], None);
     assert_eq!(unknown.status, 404);

@@ -1,5 +1,5 @@
 //! The contact: its parsed input (`ContactDraft`), its stored and returned form (`Contact`), and
-//! every rule of API.md about its fields. Input is parsed once here; code holding a draft never
+//! every rule of the contract about its fields. Input is parsed once here; code holding a draft never
 //! checks it again.
 
 mod address;

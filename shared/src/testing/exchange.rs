@@ -1,5 +1,5 @@
 //! A test's request under construction, and what a handler answered, checked against the
-//! envelope rules of API.md before the test sees it.
+//! envelope rules of the contract before the test sees it.
 
 use lambda_http::http::{HeaderMap, Method};
 use lambda_http::{Body, Request};
@@ -96,7 +96,7 @@ impl TestRequest {
     }
 }
 
-/// Asserts the envelope rules of API.md on a response with a body.
+/// Asserts the envelope rules of the contract on a response with a body.
 pub(super) fn assert_envelope(status: u16, headers: &HeaderMap, body: &Value) {
     assert_eq!(
         headers.get("content-type").and_then(|v| v.to_str().ok()),

@@ -18,8 +18,10 @@ use crate::endpoints;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 
+mod actions;
 mod exchange;
 
+pub use actions::ActionLog;
 use exchange::assert_envelope;
 pub use exchange::{TestRequest, TestResponse};
 
@@ -32,6 +34,7 @@ pub struct TestApp {
     pub tenant: String,
     client: aws_sdk_dynamodb::Client,
     table: String,
+    actions: ActionLog,
 }
 
 impl Config {
@@ -68,12 +71,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     adjust(&mut config);
     let table = config.table_name.clone();
     let sdk = crate::sdk_config().await;
+    let actions = ActionLog::default();
+    let recorded = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(actions.clone())
+        .build();
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     TestApp {
-        app: Box::leak(Box::new(App::new(&config, client.clone()).unwrap())),
+        app: Box::leak(Box::new(
+            App::new(&config, aws_sdk_dynamodb::Client::from_conf(recorded)).unwrap(),
+        )),
         tenant: new_tenant(),
         client,
         table,
+        actions,
     }
 }
 
@@ -156,6 +166,11 @@ impl TestApp {
             crate::apikey::ApiKey::generate(&tenant, scopes, "2026-01-01T00:00:00.000Z").unwrap();
         self.app.store.put_api_key(&key).await.unwrap();
         (key.key_id.clone(), format!("{}:{secret}", key.key_id))
+    }
+
+    /// The DynamoDB actions this app's requests needed so far, as IAM names them.
+    pub fn actions(&self) -> std::collections::BTreeSet<String> {
+        self.actions.actions()
     }
 
     /// Runs the handler of the function named as in template.yaml.

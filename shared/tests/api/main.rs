@@ -1,6 +1,8 @@
 //! The functions' handlers against the real local DynamoDB, one module per function, plus the
 //! rules every function shares (authentication, routing).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The handlers' futures, wrapped by the request log's tenant slot, nest deeper than the default.
+#![recursion_limit = "256"]
 
 mod auth;
 mod bulk;
@@ -19,5 +21,6 @@ mod isolation;
 mod keys;
 mod list;
 mod patch;
+mod policies;
 mod routing;
 mod update;

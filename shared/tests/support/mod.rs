@@ -15,6 +15,7 @@ pub const SECRET: &str = "e2e-secret";
 pub struct Emulator {
     child: Child,
     pub base: String,
+    log: std::path::PathBuf,
 }
 
 impl Emulator {
@@ -28,8 +29,8 @@ impl Emulator {
             .local_addr()
             .unwrap()
             .port();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("e2e-watch-{port}.log")))
-            .unwrap();
+        let log_path = std::env::temp_dir().join(format!("e2e-watch-{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new("cargo")
             .args([
                 "lambda",
@@ -43,6 +44,8 @@ impl Emulator {
             .env("JWT_SECRET", SECRET)
             .env("CURSOR_SECRET", "e2e-cursor-secret")
             .env("API_KEY_CACHE_SECONDS", "0")
+            // As on AWS (the template's LoggingConfig): JSON log lines.
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -52,6 +55,7 @@ impl Emulator {
         let emulator = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            log: log_path,
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -62,6 +66,13 @@ impl Emulator {
             std::thread::sleep(Duration::from_millis(100));
         }
         emulator
+    }
+}
+
+impl Emulator {
+    /// Everything the emulator and the functions wrote so far (stdout and stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 

@@ -1,0 +1,139 @@
+//! What operators see of each request: one structured log line (JSON on AWS, where
+//! `AWS_LAMBDA_LOG_FORMAT=JSON`) and CloudWatch metrics in the embedded metric format (EMF), both
+//! written by `lambda::handle`. Neither ever holds a token, a secret or a body. The tenant is
+//! noted by authentication into a per-request slot (`note_tenant`), so the line can name it.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lambda_http::tracing::subscriber::EnvFilter;
+
+tokio::task_local! {
+    static TENANT: RefCell<Option<String>>;
+}
+
+/// The namespace of the functions' metrics.
+pub const NAMESPACE: &str = "ContactsApi";
+
+static COLD: AtomicBool = AtomicBool::new(true);
+static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+
+/// Sets up logging and metrics once per process: the Lambda runtime's log format and level
+/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL` from the template's `LogLevel`, else
+/// `RUST_LOG`, else INFO), with the runtime's own crates capped at DEBUG: at TRACE they log whole
+/// events, `Authorization` headers included. Metrics go to stdout as EMF after each request.
+pub fn init(function: &str) {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let mut filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
+    for capped in [
+        "lambda_runtime=debug",
+        "lambda_http=debug",
+        "lambda_runtime_api_client=debug",
+    ] {
+        if let Ok(directive) = capped.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let builder = lambda_http::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let installed = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    if let Err(err) = installed {
+        eprintln!("logging was already set up: {err}");
+    }
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(NAMESPACE)
+        .with_dimension("Function", function.to_string())
+        .init();
+    match collector {
+        Ok(collector) => {
+            metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "request latency");
+            let _ = METRICS.set(collector);
+        }
+        Err(err) => tracing::warn!(error = %err, "metrics are off"),
+    }
+}
+
+/// Runs one request with a slot for its tenant.
+pub async fn with_tenant_slot<F: std::future::Future>(request: F) -> (F::Output, Option<String>) {
+    TENANT
+        .scope(RefCell::new(None), async {
+            let output = request.await;
+            let tenant = TENANT.with(|slot| slot.borrow().clone());
+            (output, tenant)
+        })
+        .await
+}
+
+/// Notes the authenticated tenant of the current request, if it runs in a slot.
+pub fn note_tenant(tenant: &str) {
+    let _ = TENANT.try_with(|slot| *slot.borrow_mut() = Some(tenant.to_string()));
+}
+
+/// True for the first request of the process only.
+pub fn take_cold_start() -> bool {
+    COLD.swap(false, Ordering::Relaxed)
+}
+
+/// What one request did, as the log line and the metrics say it.
+#[derive(Debug)]
+pub struct RequestRecord<'a> {
+    pub route: &'a str,
+    pub method: &'a str,
+    pub tenant: Option<&'a str>,
+    pub status: u16,
+    pub code: Option<&'static str>,
+    pub latency_ms: f64,
+    pub request_id: &'a str,
+    pub lambda_request_id: Option<&'a str>,
+    pub cold_start: bool,
+}
+
+/// Writes the request's log line and, where metrics are on, its EMF document.
+pub fn record(request: &RequestRecord<'_>) {
+    tracing::info!(
+        route = request.route,
+        method = request.method,
+        tenant = request.tenant.unwrap_or("-"),
+        status = request.status,
+        code = request.code.unwrap_or("-"),
+        latency_ms = request.latency_ms,
+        request_id = request.request_id,
+        lambda_request_id = request.lambda_request_id.unwrap_or("-"),
+        cold_start = request.cold_start,
+        "request"
+    );
+    let Some(collector) = METRICS.get() else {
+        return;
+    };
+    let route = request.route.to_string();
+    metrics::counter!("Requests", "Route" => route.clone()).increment(1);
+    metrics::histogram!("Latency", "Route" => route.clone()).record(request.latency_ms);
+    let class = match request.status {
+        400..=499 => Some("ClientErrors"),
+        500..=599 => Some("ServerErrors"),
+        _ => None,
+    };
+    if let (Some(class), Some(code)) = (class, request.code) {
+        metrics::counter!(class, "Route" => route, "Code" => code).increment(1);
+    }
+    if request.cold_start {
+        metrics::counter!("ColdStarts").increment(1);
+    }
+    let written = collector
+        .set_property("RequestId", request.request_id.to_string())
+        .flush(std::io::stdout());
+    if let Err(err) = written {
+        tracing::warn!(error = %err, "metrics were not written");
+    }
+}
