@@ -10,6 +10,9 @@ use serde_json::Value;
 use crate::error::{ApiError, Problem};
 use crate::resource::{Resource, ResourceId, canonical_field, field_names};
 
+/// The most items one page of a list or the feed holds.
+pub const MAX_LIMIT: usize = 100;
+
 /// Bodies over this size are refused with 413.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -149,6 +152,18 @@ impl Query {
             .iter()
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// `limit`: an integer from 1 to 100, `default` when not given; anything else is a 400.
+    pub fn limit(&self, default: usize) -> Result<usize, ApiError> {
+        match self.single("limit")? {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| ApiError::malformed("limit", "must be an integer from 1 to 100")),
+        }
     }
 
     /// The one value of `name`; given twice is a 400.

@@ -20,7 +20,6 @@ use crate::store::Store;
 /// The query parameters of `GET /v1/changes`.
 pub const CHANGE_PARAMETERS: [&str; 2] = ["since", "limit"];
 const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 100;
 /// What feed cursors are bound to, besides the tenant.
 const FEED: &str = "changes";
 
@@ -31,14 +30,7 @@ pub async fn list_changes(app: &App, request: Request) -> Result<Reply, ApiError
     let principal = app.authorize(request.headers(), Scope::Read).await?;
     let tenant = &principal.tenant;
     let query = Query::parse(&request, &CHANGE_PARAMETERS)?;
-    let limit = match query.single("limit")? {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::malformed("limit", "must be an integer from 1 to 100"))?,
-    };
+    let limit = query.limit(DEFAULT_LIMIT)?;
     let after = match query.single("since")? {
         None => None,
         Some(cursor) => {

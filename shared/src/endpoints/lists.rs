@@ -17,7 +17,6 @@ use crate::resource::{MAX_NAME, Resource, ResourceId};
 use crate::store::{Store, Stored};
 
 const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 100;
 /// `page × limit` may not go past this many items.
 const MAX_PAGE_DEPTH: usize = 10_000;
 /// How many bytes of items one page may hold: Lambda answers at most 6 MB, and the envelope
@@ -232,14 +231,7 @@ pub struct Paging {
 impl Paging {
     /// `limit` (1–100), then either `cursor` or `page` (1-based, `page × limit` ≤ 10 000).
     pub fn parse<T: Resource>(query: &Query) -> Result<Self, ApiError> {
-        let limit = match query.single("limit")? {
-            None => DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| ApiError::malformed("limit", "must be an integer from 1 to 100"))?,
-        };
+        let limit = query.limit(DEFAULT_LIMIT)?;
         let page = match query.single("page")? {
             None => 1,
             Some(raw) => raw
