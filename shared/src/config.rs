@@ -70,12 +70,14 @@ impl Config {
                 ConfigError::Invalid("CHANGES_SETTLE_MS", "not a number of milliseconds".into())
             })?),
         };
+        let (jwt_issuer, jwt_audience) = (optional("JWT_ISSUER"), optional("JWT_AUDIENCE"));
+        require_issuer_and_audience(&jwt_key, &jwt_issuer, &jwt_audience)?;
         Ok(Self {
             changes_settle,
             table_name: required("TABLE_NAME")?,
             jwt_key,
-            jwt_issuer: optional("JWT_ISSUER"),
-            jwt_audience: optional("JWT_AUDIENCE"),
+            jwt_issuer,
+            jwt_audience,
             cursor_secret: required("CURSOR_SECRET")?,
             api_key_cache,
             prewarm: optional("DYNAMODB_PREWARM").is_some_and(|v| v == "true" || v == "1"),
@@ -96,10 +98,43 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// RS256 keys belong to an identity provider that signs tokens for other applications too: its
+/// tokens are only for this API when `iss` and `aud` say so, so both must be configured.
+fn require_issuer_and_audience(
+    key: &JwtKey,
+    issuer: &Option<String>,
+    audience: &Option<String>,
+) -> Result<(), ConfigError> {
+    match (key, issuer, audience) {
+        (JwtKey::Rs256(_), None, _) => {
+            Err(MissingVariable("JWT_ISSUER (required with JWT_PUBLIC_KEY)").into())
+        }
+        (JwtKey::Rs256(_), _, None) => {
+            Err(MissingVariable("JWT_AUDIENCE (required with JWT_PUBLIC_KEY)").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn required(name: &'static str) -> Result<String, MissingVariable> {
     optional(name).ok_or(MissingVariable(name))
 }
 
 fn optional(name: &str) -> Option<String> {
     env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rs256_needs_an_issuer_and_an_audience_hs256_does_not() {
+        let rs = JwtKey::Rs256("pem".into());
+        let some = |s: &str| Some(s.to_string());
+        assert!(require_issuer_and_audience(&rs, &None, &some("api")).is_err());
+        assert!(require_issuer_and_audience(&rs, &some("idp"), &None).is_err());
+        assert!(require_issuer_and_audience(&rs, &some("idp"), &some("api")).is_ok());
+        assert!(require_issuer_and_audience(&JwtKey::Hs256("s".into()), &None, &None).is_ok());
+    }
 }
