@@ -1,8 +1,17 @@
 //! The server clock: the one format every timestamp of the API has (envelope, `createdAt`,
 //! `updatedAt`, stored flags).
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use time::OffsetDateTime;
 use time::macros::format_description;
+
+/// How long since the Unix epoch it is now (zero if the clock is before it).
+pub fn since_epoch() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
 
 /// The server time now, as the envelope and stored timestamps show it.
 pub fn now() -> String {

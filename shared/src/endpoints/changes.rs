@@ -1,7 +1,7 @@
 //! The change feed's two functions: `GET /v1/changes` (list-changes) reads a tenant's entries,
 //! and `record_changes` (record-changes, the DynamoDB Streams consumer) writes them.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::App;
 use crate::changes::{Change, from_record};
+use crate::clock::since_epoch;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::Query;
@@ -69,10 +70,7 @@ pub async fn list_changes(app: &App, request: Request) -> Result<Reply, ApiError
 
 /// Epoch milliseconds before which an entry is settled.
 fn settled_before(settle: Duration) -> u64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(now.saturating_sub(settle).as_millis()).unwrap_or(u64::MAX)
+    u64::try_from(since_epoch().saturating_sub(settle).as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The stream consumer: records a change entry for every contact or group write, in the order

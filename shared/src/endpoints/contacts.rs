@@ -1,7 +1,7 @@
 //! The contact functions: create, read, replace, patch and delete one contact (through the
 //! generic steps), and bulk delete.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use lambda_http::{Request, RequestExt};
@@ -11,6 +11,7 @@ use super::generic::{create_one, delete_one, patch_one, read_one, replace_one};
 use super::idempotent;
 use crate::App;
 use crate::app::OPERATION_TIMEOUT;
+use crate::clock::since_epoch;
 use crate::contact::Contact;
 use crate::envelope::Reply;
 use crate::error::ApiError;
@@ -110,11 +111,7 @@ pub async fn bulk_delete(
 pub(super) fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
     let now = Instant::now();
     let remaining = invocation_deadline_ms.and_then(|deadline| {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .ok()?
-            .as_millis();
-        let left = u128::from(deadline).checked_sub(now_ms)?;
+        let left = u128::from(deadline).checked_sub(since_epoch().as_millis())?;
         Some(Duration::from_millis(
             u64::try_from(left).unwrap_or(u64::MAX),
         ))

@@ -228,12 +228,12 @@ fn case_insensitive_members(doc: &Value, pointer: &str) -> Option<String> {
     let mut changed = false;
     for (depth, segment) in segments.iter_mut().enumerate() {
         let Value::Object(members) = node else { break };
-        if depth > 0 && !members.contains_key(segment.as_str()) {
-            let mut matches = members.keys().filter(|k| k.eq_ignore_ascii_case(segment));
-            if let (Some(only), None) = (matches.next(), matches.next()) {
-                *segment = only.clone();
-                changed = true;
-            }
+        if depth > 0
+            && let Some(only) = member_named(members, segment)
+            && only != segment
+        {
+            *segment = only.clone();
+            changed = true;
         }
         match members.get(segment.as_str()) {
             Some(child) => node = child,
@@ -241,6 +241,19 @@ fn case_insensitive_members(doc: &Value, pointer: &str) -> Option<String> {
         }
     }
     changed.then(|| segments.iter().map(|s| format!("/{}", escape(s))).collect())
+}
+
+/// The member of `members` that `key` names: itself when it exists, else the one member equal
+/// to it ignoring case, if there is exactly one.
+fn member_named<'a>(members: &'a Map<String, Value>, key: &str) -> Option<&'a String> {
+    if let Some((exact, _)) = members.get_key_value(key) {
+        return Some(exact);
+    }
+    let mut matches = members.keys().filter(|k| k.eq_ignore_ascii_case(key));
+    match (matches.next(), matches.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 /// A merge patch's members below the first level renamed like `case_insensitive_members` does.
@@ -255,15 +268,9 @@ fn match_members(doc: &Value, patch: &mut Value) {
         };
         let renamed: Map<String, Value> = std::mem::take(members)
             .into_iter()
-            .map(|(key, value)| {
-                if current.contains_key(&key) {
-                    return (key, value);
-                }
-                let mut matches = current.keys().filter(|k| k.eq_ignore_ascii_case(&key));
-                match (matches.next(), matches.next()) {
-                    (Some(only), None) => (only.clone(), value),
-                    _ => (key, value),
-                }
+            .map(|(key, value)| match member_named(current, &key) {
+                Some(only) => (only.clone(), value),
+                None => (key, value),
             })
             .collect();
         *members = renamed;

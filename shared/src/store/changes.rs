@@ -3,7 +3,6 @@
 //! `expiresAt` is the table's TTL attribute.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -11,6 +10,7 @@ use super::idempotency::EXPIRES_AT;
 use super::write::number;
 use super::{Store, keys};
 use crate::changes::{Change, RETENTION};
+use crate::clock::since_epoch;
 use crate::error::ApiError;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
@@ -24,10 +24,8 @@ impl Store {
             keys::tenant(tenant),
             keys::change(&ResourceId::new()),
         ));
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        item.insert(EXPIRES_AT.into(), number(now + RETENTION.as_secs()));
+        let expires = since_epoch() + RETENTION;
+        item.insert(EXPIRES_AT.into(), number(expires.as_secs()));
         self.client
             .put_item()
             .table_name(&self.table)

@@ -4,7 +4,6 @@
 //! record that DynamoDB has not removed yet counts as absent.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
@@ -13,6 +12,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::write::{Action, Guard, number};
 use super::{Store, keys};
+use crate::clock::since_epoch;
 use crate::envelope::Reply;
 use crate::error::{ApiError, Problem};
 use crate::idempotency::{Admission, Claim, IdempotencyKey, LOCK, RETENTION, StoredReply};
@@ -29,9 +29,7 @@ pub const EXPIRES_AT: &str = "expiresAt";
 const REPLY: &str = "reply";
 
 fn epoch_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    since_epoch().as_secs()
 }
 
 impl Store {
