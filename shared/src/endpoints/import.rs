@@ -152,13 +152,14 @@ async fn upsert(
         return create(app, tenant, draft).await;
     };
     for _ in 0..MATCH_ATTEMPTS {
-        match app.store.find_contact_by_email(tenant, &email).await? {
-            Some(existing) => {
+        // The guard names the contact; the update reads it and checks it still holds the address.
+        match app.store.contact_id_by_email(tenant, &email).await? {
+            Some(id) => {
                 let replaced = app
                     .store
                     .update(
                         tenant,
-                        existing.id(),
+                        &id,
                         &Preconditions::default(),
                         |current: &Contact| {
                             if current.email_key().as_deref() != Some(email.as_str()) {

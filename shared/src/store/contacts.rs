@@ -24,17 +24,27 @@ impl Store {
         tenant: &TenantId,
         email_key: &str,
     ) -> Result<Option<Contact>, ApiError> {
+        match self.contact_id_by_email(tenant, email_key).await? {
+            Some(id) => self.find(tenant, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The id of the contact holding this e-mail address, read from its guard alone.
+    pub async fn contact_id_by_email(
+        &self,
+        tenant: &TenantId,
+        email_key: &str,
+    ) -> Result<Option<ResourceId>, ApiError> {
         let Some(guard) = self.get(tenant, keys::email(email_key)).await? else {
             return Ok(None);
         };
-        match guard
+        guard
             .get("contactId")
             .and_then(|id| id.as_s().ok())
             .and_then(|id| ResourceId::parse(id))
-        {
-            Some(id) => self.find(tenant, &id).await,
-            None => Err(ApiError::internal("e-mail guard without a contact id")),
-        }
+            .map(Some)
+            .ok_or_else(|| ApiError::internal("e-mail guard without a contact id"))
     }
 
     /// Up to `limit` contacts that are in any of `groups`, in creation order, each once, after
