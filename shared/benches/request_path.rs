@@ -158,8 +158,8 @@ fn paths(c: &mut Criterion) {
             let query = Query::parse(&list, &CONTACT_LIST_PARAMETERS).unwrap();
             let paging = Paging::parse::<Contact>(&query).unwrap();
             let fingerprint = ContactFilter::default().fingerprint();
-            let cursor = app.cursors.seal(&tenant, &fingerprint, ID);
-            black_box(app.cursors.open(&tenant, &fingerprint, &cursor).unwrap());
+            let cursor = app.cursors().unwrap().seal(&tenant, &fingerprint, ID);
+            black_box(app.cursors().unwrap().open(&tenant, &fingerprint, &cursor).unwrap());
             answer(Reply::ok(&Page {
                 items: page_items(&page, &paging.projection).unwrap(),
                 next_cursor: Some(cursor),
@@ -225,7 +225,7 @@ fn paths(c: &mut Criterion) {
             ));
         })
     });
-    let since = app.cursors.seal(&tenant, "changes", ID);
+    let since = app.cursors().unwrap().seal(&tenant, "changes", ID);
     let changes = request(
         "GET",
         &format!("/v1/changes?since={since}&limit=10"),
@@ -246,8 +246,8 @@ fn paths(c: &mut Criterion) {
             authorize(app, changes.headers(), Scope::Read);
             let query = Query::parse(&changes, &CHANGE_PARAMETERS).unwrap();
             let cursor = query.single("since").unwrap().unwrap();
-            black_box(app.cursors.open(&tenant, "changes", cursor).unwrap());
-            let next = app.cursors.seal(&tenant, "changes", ID);
+            black_box(app.cursors().unwrap().open(&tenant, "changes", cursor).unwrap());
+            let next = app.cursors().unwrap().seal(&tenant, "changes", ID);
             answer(Reply::ok(
                 &json!({"items": feed, "nextCursor": next, "hasMore": false}),
             ));

@@ -20,7 +20,8 @@ use crate::store::Store;
 pub struct App {
     pub store: Store,
     pub auth: Authenticator,
-    pub cursors: CursorKey,
+    /// Only the functions that page are given a cursor secret (`App::cursors`).
+    cursors: Option<CursorKey>,
     /// How old a change entry must be before the feed returns it.
     pub changes_settle: Duration,
 }
@@ -29,22 +30,46 @@ impl App {
     /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
     /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
     /// no "is local" branch.
+    ///
+    /// Start-up's round trips run at once: the secrets (Secrets Manager), the first JWKS fetch
+    /// and the DynamoDB connection (prewarm).
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let app = Self::new(&config, aws_sdk_dynamodb::Client::new(&sdk_config().await))?;
-        if config.prewarm {
-            app.store.prewarm().await;
-        }
+        let mut config = Config::from_env()?;
+        let sdk = sdk_config().await;
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        let store = Store::new(client.clone(), &config.table_name);
+        let prewarm_on = config.prewarm;
+        let prewarm = async {
+            if prewarm_on {
+                store.prewarm().await;
+            }
+        };
+        let (resolved, ()) = tokio::join!(crate::secrets::resolve(&mut config, &sdk), prewarm);
+        resolved?;
+        let app = Self::new(&config, client)?;
+        app.auth.load_keys().await;
         Ok(app)
     }
 
     pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Result<Self, ConfigError> {
+        let cursors = match &config.cursor_secret {
+            Some(secret) => Some(CursorKey::new(secret.value()?)),
+            None => None,
+        };
         Ok(Self {
             store: Store::new(client, &config.table_name),
             auth: Authenticator::from_config(config)?,
-            cursors: CursorKey::new(&config.cursor_secret),
+            cursors,
             changes_settle: config.changes_settle,
         })
+    }
+
+    /// The key list cursors are signed with. A function that pages and was deployed without
+    /// `CURSOR_SECRET_ARN` answers 500: template.yaml gives it to the lists and the feed.
+    pub fn cursors(&self) -> Result<&CursorKey, ApiError> {
+        self.cursors
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("this function has no cursor secret".into()))
     }
 
     /// The caller, if its credentials are valid and cover `needed`.

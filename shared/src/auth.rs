@@ -10,6 +10,7 @@ use crate::apikey::{KeyCache, parse_basic};
 use crate::config::{Config, ConfigError, JwtKey};
 use crate::error::ApiError;
 use crate::identity::{Principal, Scope, TenantId};
+use crate::jwks::KeySet;
 use crate::store::Store;
 
 #[derive(Deserialize)]
@@ -22,25 +23,34 @@ struct Claims {
 
 /// Verifies credentials; built once per process.
 pub struct Authenticator {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
     api_keys: KeyCache,
 }
 
+/// The one key tokens are verified with, or the set a token's `kid` picks from.
+enum Keys {
+    One(DecodingKey),
+    Set(KeySet),
+}
+
 impl Authenticator {
-    /// One algorithm: RS256 when a public key is configured, else HS256; `iss`/`aud` checked
-    /// when configured.
+    /// One algorithm: RS256 when a public key or a JWKS is configured, else HS256; `iss`/`aud`
+    /// checked when configured.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let (algorithm, key) = match &config.jwt_key {
+        let (algorithm, keys) = match &config.jwt_key {
             JwtKey::Hs256(secret) => (
                 Algorithm::HS256,
-                DecodingKey::from_secret(secret.as_bytes()),
+                Keys::One(DecodingKey::from_secret(secret.value()?.as_bytes())),
             ),
             JwtKey::Rs256(pem) => (
                 Algorithm::RS256,
-                DecodingKey::from_rsa_pem(pem.as_bytes())
-                    .map_err(|err| ConfigError::Invalid("JWT_PUBLIC_KEY", err.to_string()))?,
+                Keys::One(
+                    DecodingKey::from_rsa_pem(pem.as_bytes())
+                        .map_err(|err| ConfigError::Invalid("JWT_PUBLIC_KEY", err.to_string()))?,
+                ),
             ),
+            JwtKey::Jwks(source) => (Algorithm::RS256, Keys::Set(KeySet::new(source)?)),
         };
         // Pinning the one algorithm refuses `none` and every algorithm-confusion attack.
         let mut validation = Validation::new(algorithm);
@@ -61,10 +71,17 @@ impl Authenticator {
         }
         validation.set_required_spec_claims(&required);
         Ok(Self {
-            key,
+            keys,
             validation,
             api_keys: KeyCache::new(config.api_key_cache),
         })
+    }
+
+    /// Reads a fetched JWKS for the first time (start-up); nothing for the other keys.
+    pub async fn load_keys(&self) {
+        if let Keys::Set(set) = &self.keys {
+            set.load().await;
+        }
     }
 
     /// Authenticates the request (Bearer token or API key) and checks that it may do what
@@ -98,7 +115,7 @@ impl Authenticator {
             .map_err(|_| unauthenticated())?;
         let (scheme, credentials) = value.trim().split_once(' ').ok_or_else(unauthenticated)?;
         if scheme.eq_ignore_ascii_case("bearer") {
-            self.verify_token(credentials.trim())
+            self.verify_token(credentials.trim()).await
         } else if scheme.eq_ignore_ascii_case("basic") {
             self.verify_api_key(credentials, store).await
         } else {
@@ -108,8 +125,17 @@ impl Authenticator {
         }
     }
 
-    fn verify_token(&self, token: &str) -> Result<Principal, ApiError> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+    async fn verify_token(&self, token: &str) -> Result<Principal, ApiError> {
+        let from_set;
+        let key = match &self.keys {
+            Keys::One(key) => key,
+            Keys::Set(set) => {
+                let header = jsonwebtoken::decode_header(token).map_err(|_| unauthenticated())?;
+                from_set = set.key(header.kid.as_deref()).await?;
+                &from_set
+            }
+        };
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|err| {
                 tracing::info!(reason = %err, "token refused");
                 unauthenticated()

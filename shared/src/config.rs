@@ -9,14 +9,16 @@ use std::time::Duration;
 pub struct Config {
     /// The DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
-    /// How tokens are verified: RS256 with `JWT_PUBLIC_KEY` when set, else HS256 with `JWT_SECRET`.
+    /// How tokens are verified: RS256 with a JWKS (`JWT_JWKS_URL`, `JWT_JWKS`) or a PEM key
+    /// (`JWT_PUBLIC_KEY`) when one is set, else HS256 with `JWT_SECRET` / `JWT_SECRET_ARN`.
     pub jwt_key: JwtKey,
     /// The expected `iss` claim, when set (`JWT_ISSUER`).
     pub jwt_issuer: Option<String>,
     /// The expected `aud` claim, when set (`JWT_AUDIENCE`).
     pub jwt_audience: Option<String>,
-    /// The HMAC key that signs list cursors (`CURSOR_SECRET`).
-    pub cursor_secret: String,
+    /// The HMAC key that signs list cursors (`CURSOR_SECRET` / `CURSOR_SECRET_ARN`): only the
+    /// functions that page (the lists and the feed) are given it.
+    pub cursor_secret: Option<Secret>,
     /// How long a warm function trusts an API key it verified (`API_KEY_CACHE_SECONDS`, 60).
     pub api_key_cache: Duration,
     /// How old a change entry must be before the feed returns it (`CHANGES_SETTLE_MS`, 10 000):
@@ -31,9 +33,44 @@ pub struct Config {
 #[derive(Clone)]
 pub enum JwtKey {
     /// HS256 with a shared secret.
-    Hs256(String),
+    Hs256(Secret),
     /// RS256 with a PEM public key.
     Rs256(String),
+    /// RS256 with the keys of a JSON Web Key Set, chosen by the token's `kid`.
+    Jwks(JwksSource),
+}
+
+/// Where a JSON Web Key Set comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JwksSource {
+    /// Fetched from the identity provider (`JWT_JWKS_URL`), again when a token names a key it
+    /// does not have (the provider rotated its keys) and when the copy is old.
+    Url(String),
+    /// Given whole (`JWT_JWKS`): fixed for the life of the process.
+    Document(String),
+}
+
+/// A secret: its value, or the Secrets Manager secret to read it from at start-up.
+#[derive(Clone, PartialEq)]
+pub enum Secret {
+    /// Given in the environment (`JWT_SECRET`, `CURSOR_SECRET`): local runs and tests.
+    Value(String),
+    /// A Secrets Manager secret (`JWT_SECRET_ARN`, `CURSOR_SECRET_ARN`), read once at start-up
+    /// by `secrets::resolve` and kept for the life of the process.
+    Stored { variable: &'static str, id: String },
+}
+
+impl Secret {
+    /// The value, once resolved.
+    pub fn value(&self) -> Result<&str, ConfigError> {
+        match self {
+            Secret::Value(value) => Ok(value),
+            Secret::Stored { variable, .. } => Err(ConfigError::Invalid(
+                variable,
+                "the secret was not read from Secrets Manager".into(),
+            )),
+        }
+    }
 }
 
 /// A required variable is missing or empty.
@@ -51,13 +88,9 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment. Secrets given by ARN are still to
+    /// be read (`secrets::resolve`).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let jwt_key = match (optional("JWT_PUBLIC_KEY"), optional("JWT_SECRET")) {
-            (Some(pem), _) => JwtKey::Rs256(pem),
-            (None, Some(secret)) => JwtKey::Hs256(secret),
-            (None, None) => return Err(MissingVariable("JWT_SECRET (or JWT_PUBLIC_KEY)").into()),
-        };
         let api_key_cache = match optional("API_KEY_CACHE_SECONDS") {
             None => Duration::from_secs(60),
             Some(raw) => Duration::from_secs(raw.parse().map_err(|_| {
@@ -70,6 +103,12 @@ impl Config {
                 ConfigError::Invalid("CHANGES_SETTLE_MS", "not a number of milliseconds".into())
             })?),
         };
+        let jwt_key = jwt_key(
+            optional("JWT_JWKS_URL"),
+            optional("JWT_JWKS"),
+            optional("JWT_PUBLIC_KEY"),
+            secret("JWT_SECRET", "JWT_SECRET_ARN")?,
+        )?;
         let (jwt_issuer, jwt_audience) = (optional("JWT_ISSUER"), optional("JWT_AUDIENCE"));
         require_issuer_and_audience(&jwt_key, &jwt_issuer, &jwt_audience)?;
         Ok(Self {
@@ -78,10 +117,79 @@ impl Config {
             jwt_key,
             jwt_issuer,
             jwt_audience,
-            cursor_secret: required("CURSOR_SECRET")?,
+            cursor_secret: secret("CURSOR_SECRET", "CURSOR_SECRET_ARN")?,
             api_key_cache,
             prewarm: optional("DYNAMODB_PREWARM").is_some_and(|v| v == "true" || v == "1"),
         })
+    }
+
+    /// The secrets this function uses: the HS256 key (when tokens are HS256), the cursor key.
+    pub fn secrets_mut(&mut self) -> impl Iterator<Item = &mut Secret> {
+        let jwt = match &mut self.jwt_key {
+            JwtKey::Hs256(secret) => Some(secret),
+            _ => None,
+        };
+        jwt.into_iter().chain(self.cursor_secret.as_mut())
+    }
+}
+
+/// A secret given by value (`value_var`) or by Secrets Manager id (`arn_var`), not both.
+fn secret(value_var: &'static str, arn_var: &'static str) -> Result<Option<Secret>, ConfigError> {
+    match (optional(value_var), optional(arn_var)) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid(
+            arn_var,
+            format!("set {value_var} or {arn_var}, not both"),
+        )),
+        (Some(value), None) => Ok(Some(Secret::Value(value))),
+        (None, Some(id)) => Ok(Some(Secret::Stored {
+            variable: arn_var,
+            id,
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+/// At most one RS256 key source; HS256 only when none is set.
+fn jwt_key(
+    jwks_url: Option<String>,
+    jwks: Option<String>,
+    pem: Option<String>,
+    hs256: Option<Secret>,
+) -> Result<JwtKey, ConfigError> {
+    match (jwks_url, jwks, pem) {
+        (Some(url), None, None) => Ok(JwtKey::Jwks(JwksSource::Url(jwks_url_checked(url)?))),
+        (None, Some(document), None) => Ok(JwtKey::Jwks(JwksSource::Document(document))),
+        (None, None, Some(pem)) => Ok(JwtKey::Rs256(pem)),
+        (None, None, None) => hs256.map(JwtKey::Hs256).ok_or_else(|| {
+            MissingVariable(
+                "JWT_SECRET or JWT_SECRET_ARN (or JWT_JWKS_URL, JWT_JWKS, JWT_PUBLIC_KEY)",
+            )
+            .into()
+        }),
+        _ => Err(ConfigError::Invalid(
+            "JWT_JWKS_URL",
+            "set one of JWT_JWKS_URL, JWT_JWKS and JWT_PUBLIC_KEY".into(),
+        )),
+    }
+}
+
+/// Keys come over HTTPS; plain HTTP only from this machine (local runs and tests).
+fn jwks_url_checked(url: String) -> Result<String, ConfigError> {
+    let local = [
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://localhost:",
+        "http://localhost/",
+        "http://[::1]:",
+        "http://[::1]/",
+    ];
+    if url.starts_with("https://") || local.iter().any(|prefix| url.starts_with(prefix)) {
+        Ok(url)
+    } else {
+        Err(ConfigError::Invalid(
+            "JWT_JWKS_URL",
+            "an https:// URL (http:// only on loopback)".into(),
+        ))
     }
 }
 
@@ -106,13 +214,9 @@ fn require_issuer_and_audience(
     audience: &Option<String>,
 ) -> Result<(), ConfigError> {
     match (key, issuer, audience) {
-        (JwtKey::Rs256(_), None, _) => {
-            Err(MissingVariable("JWT_ISSUER (required with JWT_PUBLIC_KEY)").into())
-        }
-        (JwtKey::Rs256(_), _, None) => {
-            Err(MissingVariable("JWT_AUDIENCE (required with JWT_PUBLIC_KEY)").into())
-        }
-        _ => Ok(()),
+        (JwtKey::Hs256(_), _, _) | (_, Some(_), Some(_)) => Ok(()),
+        (_, None, _) => Err(MissingVariable("JWT_ISSUER (required with RS256 keys)").into()),
+        (_, _, None) => Err(MissingVariable("JWT_AUDIENCE (required with RS256 keys)").into()),
     }
 }
 
@@ -130,11 +234,54 @@ mod tests {
 
     #[test]
     fn rs256_needs_an_issuer_and_an_audience_hs256_does_not() {
-        let rs = JwtKey::Rs256("pem".into());
         let some = |s: &str| Some(s.to_string());
-        assert!(require_issuer_and_audience(&rs, &None, &some("api")).is_err());
-        assert!(require_issuer_and_audience(&rs, &some("idp"), &None).is_err());
-        assert!(require_issuer_and_audience(&rs, &some("idp"), &some("api")).is_ok());
-        assert!(require_issuer_and_audience(&JwtKey::Hs256("s".into()), &None, &None).is_ok());
+        let jwks = JwtKey::Jwks(JwksSource::Document("{}".into()));
+        for rs in [JwtKey::Rs256("pem".into()), jwks] {
+            assert!(require_issuer_and_audience(&rs, &None, &some("api")).is_err());
+            assert!(require_issuer_and_audience(&rs, &some("idp"), &None).is_err());
+            assert!(require_issuer_and_audience(&rs, &some("idp"), &some("api")).is_ok());
+        }
+        let hs = JwtKey::Hs256(Secret::Value("s".into()));
+        assert!(require_issuer_and_audience(&hs, &None, &None).is_ok());
+    }
+
+    #[test]
+    fn one_key_source_and_jwks_urls_over_https_or_loopback() {
+        let s = |v: &str| Some(v.to_string());
+        let hs = || Some(Secret::Value("secret".into()));
+        assert!(matches!(
+            jwt_key(None, None, None, hs()),
+            Ok(JwtKey::Hs256(_))
+        ));
+        assert!(matches!(
+            jwt_key(None, None, s("pem"), hs()),
+            Ok(JwtKey::Rs256(_))
+        ));
+        assert!(matches!(
+            jwt_key(
+                s("https://idp.example.com/.well-known/jwks.json"),
+                None,
+                None,
+                None
+            ),
+            Ok(JwtKey::Jwks(JwksSource::Url(_)))
+        ));
+        assert!(jwt_key(s("https://idp/jwks"), None, s("pem"), None).is_err());
+        assert!(jwt_key(None, s("{}"), s("pem"), None).is_err());
+        assert!(jwt_key(None, None, None, None).is_err());
+        for url in [
+            "http://idp.example.com/jwks",
+            "http://127.0.0.1.evil.example/jwks",
+            "ftp://x",
+        ] {
+            assert!(jwks_url_checked(url.into()).is_err(), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:9000/jwks",
+            "http://localhost/jwks",
+            "https://idp/jwks",
+        ] {
+            assert!(jwks_url_checked(url.into()).is_ok(), "{url}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //!   machinery (`lists`) and what every handler shares (`common`).
 //! - [`app`]: what a process builds once (`App`) and the SDK configuration.
 //! - [`auth`]: `Authorization` (Bearer JWT or Basic API key) to a `Principal`, or 401/403;
-//!   [`apikey`]: API keys and their cache.
+//!   [`apikey`]: API keys and their cache; [`jwks`]: RS256 keys of a JSON Web Key Set.
 //! - [`store`]: every DynamoDB read and write; the key layout lives in `store::keys` only.
 //! - [`http`]: request body, path id, query and projection, parsed into typed input ([`json`]:
 //!   strict JSON, no repeated members);
@@ -21,7 +21,8 @@
 //! - [`cursor`]: signed list cursors. [`routes`]: the route table.
 //! - [`envelope`]: the one place a response body is built; [`error`]: the one error type.
 //! - [`idempotency`]: `Idempotency-Key` (keys, claims, stored answers).
-//! - [`identity`]: tenant, scope, principal. [`clock`]: timestamps. [`config`]: environment.
+//! - [`identity`]: tenant, scope, principal. [`clock`]: timestamps. [`config`]: environment;
+//!   [`secrets`]: the secrets it names in Secrets Manager, read at start-up.
 //! - `testing` (feature `testing`, tests and benches only): the test toolkit.
 
 pub mod apikey;
@@ -40,12 +41,14 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod json;
+pub mod jwks;
 pub mod lambda;
 pub mod observe;
 pub mod patch;
 pub mod preconditions;
 pub mod resource;
 pub mod routes;
+pub mod secrets;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -35,7 +35,7 @@ pub async fn list_changes(app: &App, request: Request) -> Result<Reply, ApiError
     let after = match query.single("since")? {
         None => None,
         Some(cursor) => {
-            let position = app.cursors.open(tenant, FEED, cursor)?;
+            let position = app.cursors()?.open(tenant, FEED, cursor)?;
             match position.as_str() {
                 "" => None,
                 id => Some(ResourceId::parse(id).ok_or_else(|| {
@@ -55,7 +55,7 @@ pub async fn list_changes(app: &App, request: Request) -> Result<Reply, ApiError
         .take(limit)
         .collect();
     let last = ready.last().map(|(id, _)| *id).or(after);
-    let next_cursor = app.cursors.seal(
+    let next_cursor = app.cursors()?.seal(
         tenant,
         FEED,
         &last.map(|id| id.to_string()).unwrap_or_default(),

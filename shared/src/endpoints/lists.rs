@@ -291,7 +291,7 @@ async fn list_reply<T: Stored>(
     let mut after = match &paging.cursor {
         None => None,
         Some(cursor) => {
-            let position = app.cursors.open(tenant, &fingerprint, cursor)?;
+            let position = app.cursors()?.open(tenant, &fingerprint, cursor)?;
             Some(ResourceId::parse(&position).ok_or_else(|| {
                 ApiError::malformed("cursor", "the cursor is not valid for this query")
             })?)
@@ -311,7 +311,7 @@ async fn list_reply<T: Stored>(
     let items = page_items(&resources, &paging.projection)?;
     // A page cut short by its size goes on after its last item, like one cut by `limit`.
     let next_cursor = match resources[..items.len()].last() {
-        Some(last) if more || items.len() < resources.len() => Some(app.cursors.seal(
+        Some(last) if more || items.len() < resources.len() => Some(app.cursors()?.seal(
             tenant,
             &fingerprint,
             &last.id().to_string(),

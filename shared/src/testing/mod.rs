@@ -13,7 +13,7 @@ use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::config::{Config, JwtKey};
+use crate::config::{Config, JwtKey, Secret};
 use crate::endpoints;
 use crate::envelope::Reply;
 use crate::error::ApiError;
@@ -43,10 +43,10 @@ impl Config {
     pub fn for_tests(table: &str) -> Self {
         Self {
             table_name: table.to_string(),
-            jwt_key: JwtKey::Hs256(SECRET.into()),
+            jwt_key: JwtKey::Hs256(Secret::Value(SECRET.into())),
             jwt_issuer: None,
             jwt_audience: None,
-            cursor_secret: "cursor-secret".into(),
+            cursor_secret: Some(Secret::Value("cursor-secret".into())),
             api_key_cache: std::time::Duration::ZERO,
             changes_settle: std::time::Duration::ZERO,
             prewarm: false,
