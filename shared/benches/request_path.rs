@@ -159,7 +159,12 @@ fn paths(c: &mut Criterion) {
             let paging = Paging::parse::<Contact>(&query).unwrap();
             let fingerprint = ContactFilter::default().fingerprint();
             let cursor = app.cursors().unwrap().seal(&tenant, &fingerprint, ID);
-            black_box(app.cursors().unwrap().open(&tenant, &fingerprint, &cursor).unwrap());
+            black_box(
+                app.cursors()
+                    .unwrap()
+                    .open(&tenant, &fingerprint, &cursor)
+                    .unwrap(),
+            );
             answer(Reply::ok(&Page {
                 items: page_items(&page, &paging.projection).unwrap(),
                 next_cursor: Some(cursor),
@@ -246,7 +251,12 @@ fn paths(c: &mut Criterion) {
             authorize(app, changes.headers(), Scope::Read);
             let query = Query::parse(&changes, &CHANGE_PARAMETERS).unwrap();
             let cursor = query.single("since").unwrap().unwrap();
-            black_box(app.cursors().unwrap().open(&tenant, "changes", cursor).unwrap());
+            black_box(
+                app.cursors()
+                    .unwrap()
+                    .open(&tenant, "changes", cursor)
+                    .unwrap(),
+            );
             let next = app.cursors().unwrap().seal(&tenant, "changes", ID);
             answer(Reply::ok(
                 &json!({"items": feed, "nextCursor": next, "hasMore": false}),

@@ -23,7 +23,8 @@ struct Claims {
 
 /// Verifies credentials; built once per process.
 pub struct Authenticator {
-    keys: Keys,
+    /// None in a function that is given no token key (it never verifies a token).
+    keys: Option<Keys>,
     validation: Validation,
     api_keys: KeyCache,
 }
@@ -39,18 +40,21 @@ impl Authenticator {
     /// checked when configured.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let (algorithm, keys) = match &config.jwt_key {
-            JwtKey::Hs256(secret) => (
+            Some(JwtKey::Hs256(secret)) => (
                 Algorithm::HS256,
-                Keys::One(DecodingKey::from_secret(secret.value()?.as_bytes())),
+                Some(Keys::One(DecodingKey::from_secret(
+                    secret.value()?.as_bytes(),
+                ))),
             ),
-            JwtKey::Rs256(pem) => (
+            Some(JwtKey::Rs256(pem)) => (
                 Algorithm::RS256,
-                Keys::One(
+                Some(Keys::One(
                     DecodingKey::from_rsa_pem(pem.as_bytes())
                         .map_err(|err| ConfigError::Invalid("JWT_PUBLIC_KEY", err.to_string()))?,
-                ),
+                )),
             ),
-            JwtKey::Jwks(source) => (Algorithm::RS256, Keys::Set(KeySet::new(source)?)),
+            Some(JwtKey::Jwks(source)) => (Algorithm::RS256, Some(Keys::Set(KeySet::new(source)?))),
+            None => (Algorithm::HS256, None),
         };
         // Pinning the one algorithm refuses `none` and every algorithm-confusion attack.
         let mut validation = Validation::new(algorithm);
@@ -79,7 +83,7 @@ impl Authenticator {
 
     /// Reads a fetched JWKS for the first time (start-up); nothing for the other keys.
     pub async fn load_keys(&self) {
-        if let Keys::Set(set) = &self.keys {
+        if let Some(Keys::Set(set)) = &self.keys {
             set.load().await;
         }
     }
@@ -127,7 +131,10 @@ impl Authenticator {
 
     async fn verify_token(&self, token: &str) -> Result<Principal, ApiError> {
         let from_set;
-        let key = match &self.keys {
+        let keys = self.keys.as_ref().ok_or_else(|| {
+            ApiError::Internal("this function was deployed without a token key".into())
+        })?;
+        let key = match keys {
             Keys::One(key) => key,
             Keys::Set(set) => {
                 let header = jsonwebtoken::decode_header(token).map_err(|_| unauthenticated())?;

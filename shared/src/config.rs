@@ -10,8 +10,9 @@ pub struct Config {
     /// The DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
     /// How tokens are verified: RS256 with a JWKS (`JWT_JWKS_URL`, `JWT_JWKS`) or a PEM key
-    /// (`JWT_PUBLIC_KEY`) when one is set, else HS256 with `JWT_SECRET` / `JWT_SECRET_ARN`.
-    pub jwt_key: JwtKey,
+    /// (`JWT_PUBLIC_KEY`) when one is set, else HS256 with `JWT_SECRET` / `JWT_SECRET_ARN`;
+    /// none for a function that never verifies a token (`route-not-found`).
+    pub jwt_key: Option<JwtKey>,
     /// The expected `iss` claim, when set (`JWT_ISSUER`).
     pub jwt_issuer: Option<String>,
     /// The expected `aud` claim, when set (`JWT_AUDIENCE`).
@@ -126,7 +127,7 @@ impl Config {
     /// The secrets this function uses: the HS256 key (when tokens are HS256), the cursor key.
     pub fn secrets_mut(&mut self) -> impl Iterator<Item = &mut Secret> {
         let jwt = match &mut self.jwt_key {
-            JwtKey::Hs256(secret) => Some(secret),
+            Some(JwtKey::Hs256(secret)) => Some(secret),
             _ => None,
         };
         jwt.into_iter().chain(self.cursor_secret.as_mut())
@@ -149,23 +150,19 @@ fn secret(value_var: &'static str, arn_var: &'static str) -> Result<Option<Secre
     }
 }
 
-/// At most one RS256 key source; HS256 only when none is set.
+/// At most one RS256 key source; HS256 only when none is set; none at all for a function that
+/// verifies no token.
 fn jwt_key(
     jwks_url: Option<String>,
     jwks: Option<String>,
     pem: Option<String>,
     hs256: Option<Secret>,
-) -> Result<JwtKey, ConfigError> {
+) -> Result<Option<JwtKey>, ConfigError> {
     match (jwks_url, jwks, pem) {
-        (Some(url), None, None) => Ok(JwtKey::Jwks(JwksSource::Url(jwks_url_checked(url)?))),
-        (None, Some(document), None) => Ok(JwtKey::Jwks(JwksSource::Document(document))),
-        (None, None, Some(pem)) => Ok(JwtKey::Rs256(pem)),
-        (None, None, None) => hs256.map(JwtKey::Hs256).ok_or_else(|| {
-            MissingVariable(
-                "JWT_SECRET or JWT_SECRET_ARN (or JWT_JWKS_URL, JWT_JWKS, JWT_PUBLIC_KEY)",
-            )
-            .into()
-        }),
+        (Some(url), None, None) => Ok(Some(JwtKey::Jwks(JwksSource::Url(jwks_url_checked(url)?)))),
+        (None, Some(document), None) => Ok(Some(JwtKey::Jwks(JwksSource::Document(document)))),
+        (None, None, Some(pem)) => Ok(Some(JwtKey::Rs256(pem))),
+        (None, None, None) => Ok(hs256.map(JwtKey::Hs256)),
         _ => Err(ConfigError::Invalid(
             "JWT_JWKS_URL",
             "set one of JWT_JWKS_URL, JWT_JWKS and JWT_PUBLIC_KEY".into(),
@@ -209,12 +206,12 @@ impl std::fmt::Debug for Config {
 /// RS256 keys belong to an identity provider that signs tokens for other applications too: its
 /// tokens are only for this API when `iss` and `aud` say so, so both must be configured.
 fn require_issuer_and_audience(
-    key: &JwtKey,
+    key: &Option<JwtKey>,
     issuer: &Option<String>,
     audience: &Option<String>,
 ) -> Result<(), ConfigError> {
     match (key, issuer, audience) {
-        (JwtKey::Hs256(_), _, _) | (_, Some(_), Some(_)) => Ok(()),
+        (None | Some(JwtKey::Hs256(_)), _, _) | (_, Some(_), Some(_)) => Ok(()),
         (_, None, _) => Err(MissingVariable("JWT_ISSUER (required with RS256 keys)").into()),
         (_, _, None) => Err(MissingVariable("JWT_AUDIENCE (required with RS256 keys)").into()),
     }
@@ -236,13 +233,14 @@ mod tests {
     fn rs256_needs_an_issuer_and_an_audience_hs256_does_not() {
         let some = |s: &str| Some(s.to_string());
         let jwks = JwtKey::Jwks(JwksSource::Document("{}".into()));
-        for rs in [JwtKey::Rs256("pem".into()), jwks] {
+        for rs in [Some(JwtKey::Rs256("pem".into())), Some(jwks)] {
             assert!(require_issuer_and_audience(&rs, &None, &some("api")).is_err());
             assert!(require_issuer_and_audience(&rs, &some("idp"), &None).is_err());
             assert!(require_issuer_and_audience(&rs, &some("idp"), &some("api")).is_ok());
         }
-        let hs = JwtKey::Hs256(Secret::Value("s".into()));
+        let hs = Some(JwtKey::Hs256(Secret::Value("s".into())));
         assert!(require_issuer_and_audience(&hs, &None, &None).is_ok());
+        assert!(require_issuer_and_audience(&None, &None, &None).is_ok());
     }
 
     #[test]
@@ -251,11 +249,11 @@ mod tests {
         let hs = || Some(Secret::Value("secret".into()));
         assert!(matches!(
             jwt_key(None, None, None, hs()),
-            Ok(JwtKey::Hs256(_))
+            Ok(Some(JwtKey::Hs256(_)))
         ));
         assert!(matches!(
             jwt_key(None, None, s("pem"), hs()),
-            Ok(JwtKey::Rs256(_))
+            Ok(Some(JwtKey::Rs256(_)))
         ));
         assert!(matches!(
             jwt_key(
@@ -264,11 +262,11 @@ mod tests {
                 None,
                 None
             ),
-            Ok(JwtKey::Jwks(JwksSource::Url(_)))
+            Ok(Some(JwtKey::Jwks(JwksSource::Url(_))))
         ));
         assert!(jwt_key(s("https://idp/jwks"), None, s("pem"), None).is_err());
         assert!(jwt_key(None, s("{}"), s("pem"), None).is_err());
-        assert!(jwt_key(None, None, None, None).is_err());
+        assert!(matches!(jwt_key(None, None, None, None), Ok(None)));
         for url in [
             "http://idp.example.com/jwks",
             "http://127.0.0.1.evil.example/jwks",

@@ -43,7 +43,7 @@ impl Config {
     pub fn for_tests(table: &str) -> Self {
         Self {
             table_name: table.to_string(),
-            jwt_key: JwtKey::Hs256(Secret::Value(SECRET.into())),
+            jwt_key: Some(JwtKey::Hs256(Secret::Value(SECRET.into()))),
             jwt_issuer: None,
             jwt_audience: None,
             cursor_secret: Some(Secret::Value("cursor-secret".into())),

@@ -177,7 +177,9 @@ fn rs256_token(claims: serde_json::Value) -> String {
 #[tokio::test]
 async fn rs256_tokens_work_when_a_public_key_is_configured_and_hs256_then_does_not() {
     let app = crate::helpers::spawn_app_with(|config| {
-        config.jwt_key = shared::config::JwtKey::Rs256(fixture("rs256-test-public.pem"));
+        config.jwt_key = Some(shared::config::JwtKey::Rs256(fixture(
+            "rs256-test-public.pem",
+        )));
     })
     .await;
     let now = jsonwebtoken::get_current_timestamp();

@@ -10,14 +10,44 @@ use serde_json::json;
 use serde_yaml_ng::Value as Yaml;
 use shared::endpoints::record_changes;
 
-use crate::helpers::{TestApp, TestRequest, spawn_app};
+use crate::helpers::{TestApp, TestRequest, spawn_app, spawn_app_with};
 
-/// The `dynamodb:` actions of each function's policy, by binary name.
-fn policies() -> BTreeMap<String, BTreeSet<String>> {
+/// What template.yaml gives a function: its `dynamodb:` actions, its environment (Globals
+/// merged under its own) and its policies as written.
+struct Deployed {
+    dynamodb: BTreeSet<String>,
+    environment: serde_yaml_ng::Mapping,
+    policies: Vec<Yaml>,
+}
+
+impl Deployed {
+    /// Whether the function is given `variable` (a value, or an intrinsic that yields one).
+    fn given(&self, variable: &str) -> bool {
+        match self.environment.get(variable) {
+            None => false,
+            Some(Yaml::String(value)) => !value.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    /// Whether one of its policies names the managed policy `name`.
+    fn attaches(&self, name: &str) -> bool {
+        self.policies
+            .iter()
+            .any(|policy| serde_yaml_ng::to_string(policy).unwrap().contains(name))
+    }
+}
+
+/// Every function of template.yaml, by binary name.
+fn deployed() -> BTreeMap<String, Deployed> {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
     let template: Yaml = serde_yaml_ng::from_str(&text).unwrap();
-    let mut policies = BTreeMap::new();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .cloned()
+        .unwrap_or_default();
+    let mut functions = BTreeMap::new();
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
         if resource["Type"] != "AWS::Serverless::Function" {
             continue;
@@ -26,12 +56,12 @@ fn policies() -> BTreeMap<String, BTreeSet<String>> {
             .as_str()
             .unwrap()
             .to_string();
-        let mut actions = BTreeSet::new();
-        for policy in resource["Properties"]["Policies"]
+        let policies = resource["Properties"]["Policies"]
             .as_sequence()
             .cloned()
-            .unwrap_or_default()
-        {
+            .unwrap_or_default();
+        let mut dynamodb = BTreeSet::new();
+        for policy in &policies {
             for statement in policy["Statement"]
                 .as_sequence()
                 .cloned()
@@ -45,21 +75,46 @@ fn policies() -> BTreeMap<String, BTreeSet<String>> {
                         .collect(),
                     other => panic!("unexpected Action {other:?}"),
                 };
-                actions.extend(
+                dynamodb.extend(
                     listed
                         .into_iter()
                         .filter_map(|a| a.strip_prefix("dynamodb:").map(str::to_string)),
                 );
             }
         }
-        policies.insert(binary, actions);
+        let mut environment = globals.clone();
+        for (name, value) in resource["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default()
+        {
+            environment.insert(name, value);
+        }
+        functions.insert(
+            binary,
+            Deployed {
+                dynamodb,
+                environment,
+                policies,
+            },
+        );
     }
-    policies
+    functions
 }
 
-/// A second app on the same tenant whose client records the actions of its requests.
-async fn probe(setup: &TestApp) -> TestApp {
-    let mut probe = spawn_app().await;
+/// A second app on the same tenant whose client records the actions of its requests, with the
+/// secrets the template gives the function (a token key, a cursor key) and no others.
+async fn probe(setup: &TestApp, deployed: &Deployed, cursors: bool) -> TestApp {
+    let token_key = deployed.given("JWT_SECRET_ARN");
+    let mut probe = spawn_app_with(|config| {
+        if !token_key {
+            config.jwt_key = None;
+        }
+        if !cursors {
+            config.cursor_secret = None;
+        }
+    })
+    .await;
     probe.tenant = setup.tenant.clone();
     probe
 }
@@ -71,7 +126,8 @@ fn keyed(request: TestRequest) -> TestRequest {
 /// Each function's requests, on every path that reaches DynamoDB differently: Basic (an API
 /// key lookup) and Bearer, idempotency keys, filters, page numbers, replacements that move
 /// guards and memberships.
-async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) {
+/// The statuses of the function's answers.
+async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) -> Vec<u16> {
     let group = setup.group(&format!("G {}", uuid::Uuid::now_v7())).await;
     let (id, _) = setup
         .contact(json!({"name": "A", "email": format!("{}@example.com", uuid::Uuid::now_v7()), "groups": [group]}))
@@ -96,13 +152,18 @@ async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) {
                     .json(json!({"name": "D", "groups": ["0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10"]})),
             ),
         ],
-        "list-contacts" => vec![
-            call("GET", "/v1/contacts?limit=1&page=2"),
-            call("GET", &format!("/v1/contacts?group={group}")),
-            call("GET", "/v1/contacts?group=nope"),
-            call("GET", "/v1/contacts?email=a@example.com"),
-            with_basic(call("GET", "/v1/contacts")),
-        ],
+        "list-contacts" => {
+            setup.contact(json!({"name": "Second"})).await;
+            vec![
+                // A second page: a cursor sealed.
+                call("GET", "/v1/contacts?limit=1"),
+                call("GET", "/v1/contacts?limit=1&page=2"),
+                call("GET", &format!("/v1/contacts?group={group}")),
+                call("GET", "/v1/contacts?group=nope"),
+                call("GET", "/v1/contacts?email=a@example.com"),
+                with_basic(call("GET", "/v1/contacts")),
+            ]
+        }
         "get-contact" => vec![with_basic(call("GET", &format!("/v1/contacts/{id}")))],
         "update-contact" => vec![
             call("PUT", &format!("/v1/contacts/{id}"))
@@ -130,7 +191,14 @@ async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) {
         "create-group" => vec![keyed(
             with_basic(call("POST", "/v1/groups")).json(json!({"name": "New group"})),
         )],
-        "list-groups" => vec![with_basic(call("GET", "/v1/groups?limit=1&page=2"))],
+        "list-groups" => {
+            setup.group("Second").await;
+            vec![
+                // A second page: a cursor sealed.
+                call("GET", "/v1/groups?limit=1"),
+                with_basic(call("GET", "/v1/groups?limit=1&page=2")),
+            ]
+        }
         "get-group" => vec![with_basic(call("GET", &format!("/v1/groups/{group}")))],
         "patch-group" => vec![
             with_basic(call("PATCH", &format!("/v1/groups/{group}")))
@@ -166,22 +234,29 @@ async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) {
         }
         other => panic!("no scenario for {other}: add one"),
     };
+    let mut statuses = Vec::new();
     for request in requests {
-        let response = probe.call(function, request).await;
-        assert!(response.status < 500, "{function}: {:#}", response.body);
+        statuses.push(probe.call(function, request).await.status);
     }
+    statuses
 }
 
 #[tokio::test]
 async fn every_dynamodb_action_of_every_function_is_allowed_by_its_policy() {
     let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (function, allowed) in policies() {
+    for (function, deployed) in deployed() {
         let setup = spawn_app().await;
-        let probe = probe(&setup).await;
-        exercise(&function, &setup, &probe).await;
+        let probe = probe(&setup, &deployed, deployed.given("CURSOR_SECRET_ARN")).await;
+        // With only the secrets the template gives it, the function still answers: a 5xx
+        // here is a secret it needs and is not given.
+        let statuses = exercise(&function, &setup, &probe).await;
+        assert!(
+            statuses.iter().all(|s| *s < 500),
+            "{function}: {statuses:?}"
+        );
         let actions = probe.actions();
-        let denied: BTreeSet<String> = actions.difference(&allowed).cloned().collect();
+        let denied: BTreeSet<String> = actions.difference(&deployed.dynamodb).cloned().collect();
         if !denied.is_empty() {
             missing.insert(function.clone(), denied);
         }
@@ -198,4 +273,51 @@ async fn every_dynamodb_action_of_every_function_is_allowed_by_its_policy() {
         "GetItem".to_string(),
     ])));
     assert_eq!(used["route-not-found"], BTreeSet::new());
+}
+
+/// Only the functions that page are given the cursor key, and each of them needs it; every
+/// function given a secret's ARN may read that secret, and no other function may.
+#[tokio::test]
+async fn each_function_is_given_the_secrets_it_uses_and_may_read_them() {
+    let functions = deployed();
+    for (function, deployed) in &functions {
+        for (variable, policy) in [
+            ("JWT_SECRET_ARN", "JwtSecretReadPolicy"),
+            ("CURSOR_SECRET_ARN", "CursorSecretReadPolicy"),
+        ] {
+            assert_eq!(
+                deployed.given(variable),
+                deployed.attaches(policy),
+                "{function}: {variable} and {policy} go together"
+            );
+        }
+        // Secret values are never in the environment.
+        for variable in ["JWT_SECRET", "CURSOR_SECRET"] {
+            assert!(!deployed.given(variable), "{function} has {variable}");
+        }
+    }
+    let paging: Vec<&str> = functions
+        .iter()
+        .filter(|(_, d)| d.given("CURSOR_SECRET_ARN"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(paging, ["list-changes", "list-contacts", "list-groups"]);
+    for function in paging {
+        let setup = spawn_app().await;
+        let probe = probe(&setup, &functions[function], false).await;
+        let statuses = exercise(function, &setup, &probe).await;
+        assert!(
+            statuses.contains(&500),
+            "{function} pages without its cursor key: {statuses:?}"
+        );
+    }
+    let verifying = functions
+        .values()
+        .filter(|d| d.given("JWT_SECRET_ARN"))
+        .count();
+    assert_eq!(
+        verifying,
+        functions.len() - 2,
+        "all but route-not-found and record-changes"
+    );
 }
