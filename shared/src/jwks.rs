@@ -29,6 +29,8 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// The verification keys of a JWKS.
 pub struct KeySet {
     url: Option<String>,
+    fresh_for: Duration,
+    retry_after: Duration,
     state: RwLock<State>,
     fetching: tokio::sync::Mutex<()>,
 }
@@ -53,12 +55,22 @@ impl KeySet {
         };
         Ok(Self {
             url,
+            fresh_for: FRESH_FOR,
+            retry_after: RETRY_AFTER,
             state: RwLock::new(State {
                 keys,
                 ..State::default()
             }),
             fetching: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The same set with other intervals (tests: rotation and failures without waiting).
+    #[cfg(feature = "testing")]
+    pub fn with_timing(mut self, fresh_for: Duration, retry_after: Duration) -> Self {
+        self.fresh_for = fresh_for;
+        self.retry_after = retry_after;
+        self
     }
 
     /// Reads a fetched set for the first time (start-up); a failure is logged, and the first
@@ -102,8 +114,12 @@ impl KeySet {
             None if state.keys.len() == 1 => state.keys.first().map(|(_, key)| key.clone()),
             None => None,
         };
-        let stale = state.fetched.is_none_or(|at| at.elapsed() >= FRESH_FOR);
-        let may_fetch = state.attempted.is_none_or(|at| at.elapsed() >= RETRY_AFTER);
+        let stale = state
+            .fetched
+            .is_none_or(|at| at.elapsed() >= self.fresh_for);
+        let may_fetch = state
+            .attempted
+            .is_none_or(|at| at.elapsed() >= self.retry_after);
         let due = self.url.is_some() && (found.is_none() || stale) && may_fetch;
         (found, due)
     }
@@ -115,7 +131,7 @@ impl KeySet {
         if self
             .read()
             .attempted
-            .is_some_and(|at| at.elapsed() < RETRY_AFTER)
+            .is_some_and(|at| at.elapsed() < self.retry_after)
         {
             return;
         }

@@ -20,10 +20,12 @@ use crate::error::ApiError;
 
 mod actions;
 mod exchange;
+mod jwks_server;
 
 pub use actions::ActionLog;
 use exchange::assert_envelope;
 pub use exchange::{TestRequest, TestResponse};
+pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";

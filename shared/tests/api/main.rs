@@ -18,6 +18,7 @@ mod hostile;
 mod idempotency;
 mod import;
 mod isolation;
+mod jwks;
 mod keys;
 mod list;
 mod patch;
