@@ -20,6 +20,11 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With `env` over the test configuration; an empty value removes the variable.
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         assert!(
             std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
             "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
@@ -31,7 +36,8 @@ impl Emulator {
             .port();
         let log_path = std::env::temp_dir().join(format!("e2e-watch-{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new("cargo")
+        let mut command = Command::new("cargo");
+        command
             .args([
                 "lambda",
                 "watch",
@@ -45,7 +51,15 @@ impl Emulator {
             .env("CURSOR_SECRET", "e2e-cursor-secret")
             .env("API_KEY_CACHE_SECONDS", "0")
             // As on AWS (the template's LoggingConfig): JSON log lines.
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+        for (name, value) in env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
