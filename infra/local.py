@@ -141,6 +141,20 @@ def _any_tag(loader, _suffix, node):
 _TemplateLoader.add_multi_constructor("!", _any_tag)
 
 
+def create_secret(endpoint: str, name: str, value: str) -> str:
+    """A Secrets Manager secret on the local moto server; its ARN."""
+    import boto3
+
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    )
+    return client.create_secret(Name=name, SecretString=value)["ARN"]
+
+
 def table_properties() -> dict:
     import yaml
 

@@ -36,7 +36,11 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let mut config = Config::from_env()?;
         let sdk = sdk_config().await;
-        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .interceptor(crate::store::CapacityMeter)
+                .build(),
+        );
         let store = Store::new(client.clone(), &config.table_name);
         let prewarm_on = config.prewarm;
         let prewarm = async {

@@ -74,7 +74,7 @@ where
     let method = request.method().to_string();
     let route = route_key(&method, request.uri().path());
     // Boxed: a handler's future is large, and the slot around it would double it on the stack.
-    let (outcome, tenant) = observe::with_tenant_slot(Box::pin(handler(app, request))).await;
+    let (outcome, notes) = observe::with_notes(Box::pin(handler(app, request))).await;
     let (status, code) = match &outcome {
         Ok(reply) => (reply.status.as_u16(), None),
         Err(err) => (err.status().as_u16(), Some(err.code())),
@@ -83,10 +83,11 @@ where
     observe::record(&RequestRecord {
         route: &route,
         method: &method,
-        tenant: tenant.as_deref(),
+        tenant: notes.tenant.as_deref(),
         status,
         code,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        capacity_units: notes.capacity_units,
         request_id: &request_id,
         lambda_request_id: lambda_request_id.as_deref(),
         cold_start,

@@ -1,7 +1,8 @@
 //! What operators see of each request: one structured log line (JSON on AWS, where
 //! `AWS_LAMBDA_LOG_FORMAT=JSON`) and CloudWatch metrics in the embedded metric format (EMF), both
 //! written by `lambda::handle`. Neither ever holds a token, a secret or a body. The tenant is
-//! noted by authentication into a per-request slot (`note_tenant`), so the line can name it.
+//! noted by authentication into a per-request slot (`note_tenant`), so the line can name it, and
+//! so is the DynamoDB capacity the request consumed (`note_capacity`).
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -10,7 +11,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use lambda_http::tracing::subscriber::EnvFilter;
 
 tokio::task_local! {
-    static TENANT: RefCell<Option<String>>;
+    static NOTES: RefCell<Notes>;
+}
+
+/// What a request's handler notes for its log line and metrics.
+#[derive(Debug, Default, Clone)]
+pub struct Notes {
+    /// The authenticated tenant.
+    pub tenant: Option<String>,
+    /// DynamoDB capacity units the request consumed, reads and writes.
+    pub capacity_units: f64,
 }
 
 /// The namespace of the functions' metrics.
@@ -58,26 +68,36 @@ pub fn init(function: &str) {
     match collector {
         Ok(collector) => {
             metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "request latency");
+            metrics::describe_histogram!(
+                "ConsumedCapacity",
+                metrics::Unit::Count,
+                "DynamoDB capacity units a request consumed"
+            );
             let _ = METRICS.set(collector);
         }
         Err(err) => tracing::warn!(error = %err, "metrics are off"),
     }
 }
 
-/// Runs one request with a slot for its tenant.
-pub async fn with_tenant_slot<F: std::future::Future>(request: F) -> (F::Output, Option<String>) {
-    TENANT
-        .scope(RefCell::new(None), async {
+/// Runs one request with a slot for its notes.
+pub async fn with_notes<F: std::future::Future>(request: F) -> (F::Output, Notes) {
+    NOTES
+        .scope(RefCell::new(Notes::default()), async {
             let output = request.await;
-            let tenant = TENANT.with(|slot| slot.borrow().clone());
-            (output, tenant)
+            let notes = NOTES.with(|slot| slot.borrow().clone());
+            (output, notes)
         })
         .await
 }
 
 /// Notes the authenticated tenant of the current request, if it runs in a slot.
 pub fn note_tenant(tenant: &str) {
-    let _ = TENANT.try_with(|slot| *slot.borrow_mut() = Some(tenant.to_string()));
+    let _ = NOTES.try_with(|slot| slot.borrow_mut().tenant = Some(tenant.to_string()));
+}
+
+/// Adds DynamoDB capacity the current request consumed, if it runs in a slot.
+pub fn note_capacity(units: f64) {
+    let _ = NOTES.try_with(|slot| slot.borrow_mut().capacity_units += units);
 }
 
 /// True for the first request of the process only.
@@ -94,6 +114,7 @@ pub struct RequestRecord<'a> {
     pub status: u16,
     pub code: Option<&'static str>,
     pub latency_ms: f64,
+    pub capacity_units: f64,
     pub request_id: &'a str,
     pub lambda_request_id: Option<&'a str>,
     pub cold_start: bool,
@@ -108,6 +129,7 @@ pub fn record(request: &RequestRecord<'_>) {
         status = request.status,
         code = request.code.unwrap_or("-"),
         latency_ms = request.latency_ms,
+        capacity_units = request.capacity_units,
         request_id = request.request_id,
         lambda_request_id = request.lambda_request_id.unwrap_or("-"),
         cold_start = request.cold_start,
@@ -119,6 +141,10 @@ pub fn record(request: &RequestRecord<'_>) {
     let route = request.route.to_string();
     metrics::counter!("Requests", "Route" => route.clone()).increment(1);
     metrics::histogram!("Latency", "Route" => route.clone()).record(request.latency_ms);
+    if request.capacity_units > 0.0 {
+        metrics::histogram!("ConsumedCapacity", "Route" => route.clone())
+            .record(request.capacity_units);
+    }
     let class = match request.status {
         400..=499 => Some("ClientErrors"),
         500..=599 => Some("ServerErrors"),

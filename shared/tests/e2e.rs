@@ -240,6 +240,20 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     assert_eq!(fields["method"], "POST");
     assert!(fields["tenant"].as_str().unwrap().starts_with("e2e-"));
     assert!(fields["latency_ms"].as_f64().unwrap() > 0.0);
+    // The capacity a request consumed, as DynamoDB reports it (moto reports none for
+    // transactions, so the read's is checked: 0.5 units for one eventually consistent read).
+    let read_line = lines
+        .iter()
+        .find(|line| {
+            line["fields"]["message"] == "request"
+                && line["fields"]["route"] == "GET /v1/contacts/{id}"
+                && line["fields"]["status"] == 200
+        })
+        .unwrap_or_else(|| panic!("no request line for the read in:\n{log}"));
+    assert!(
+        read_line["fields"]["capacity_units"].as_f64().unwrap() > 0.0,
+        "{read_line}"
+    );
     assert_eq!(fields["code"], "-");
     assert!(fields["cold_start"].is_boolean());
     assert!(fields["request_id"].is_string() && fields["lambda_request_id"].is_string());
@@ -259,6 +273,20 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     assert_eq!(metrics["Requests"], 1);
     assert!(metrics["Latency"].is_number() || metrics["Latency"].is_array());
     assert_eq!(metrics["Function"], "create-contact");
+    let read_metrics = lines
+        .iter()
+        .find(|line| {
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ContactsApi"
+                && line["Route"] == "GET /v1/contacts/{id}"
+                && !line["ConsumedCapacity"].is_null()
+        })
+        .unwrap_or_else(|| panic!("no EMF document with the read's capacity in:\n{log}"));
+    let consumed = &read_metrics["ConsumedCapacity"];
+    assert!(
+        consumed.as_f64().is_some_and(|units| units > 0.0)
+            || consumed.as_array().is_some_and(|all| !all.is_empty()),
+        "{read_metrics}"
+    );
     // Never a credential or a body in the log.
     assert!(!log.contains(bearer.trim_start_matches("Bearer ")));
     assert!(!log.contains("eve@example.com"));

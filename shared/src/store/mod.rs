@@ -11,6 +11,7 @@
 //!   change feed's entries.
 
 mod api_keys;
+mod capacity;
 mod changes;
 mod contacts;
 mod groups;
@@ -19,6 +20,8 @@ mod keys;
 #[cfg(feature = "testing")]
 mod testing;
 mod write;
+
+pub use capacity::CapacityMeter;
 
 use std::collections::HashMap;
 #[cfg(feature = "testing")]
