@@ -8,6 +8,10 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+# Offline: licenses, banned and unknown sources. Advisories need the RustSec database, which
+# the GitHub workflow fetches (`cargo deny check advisories`).
+echo "== cargo deny --offline check licenses bans sources"
+cargo deny --offline check licenses bans sources
 
 PORT="$("$PY" infra/local.py free-port)"
 PIDFILE=".local/dynamodb-test-$PORT.pid"
