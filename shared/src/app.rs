@@ -10,7 +10,7 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use lambda_http::http::HeaderMap;
 
 use crate::auth::Authenticator;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Needs};
 use crate::cursor::CursorKey;
 use crate::error::ApiError;
 use crate::identity::{Principal, Scope};
@@ -30,11 +30,13 @@ impl App {
     /// Reads the configuration and builds the one DynamoDB client of the process. The endpoint
     /// comes from the SDK's own settings (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the code has
     /// no "is local" branch.
+    /// Start-up stops, naming the variable, without a secret the function `needs`.
     ///
-    /// Start-up's round trips run at once: the secrets (Secrets Manager), the first JWKS fetch
-    /// and the DynamoDB connection (prewarm).
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// The secrets (Secrets Manager) and the DynamoDB connection (prewarm) are read at once;
+    /// then, with a JWKS URL, the first fetch of the key set.
+    pub async fn from_env(needs: Needs) -> Result<Self, ConfigError> {
         let mut config = Config::from_env()?;
+        config.require(needs)?;
         let sdk = sdk_config().await;
         let client = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&sdk)
@@ -68,8 +70,8 @@ impl App {
         })
     }
 
-    /// The key list cursors are signed with. A function that pages and was deployed without
-    /// `CURSOR_SECRET_ARN` answers 500: template.yaml gives it to the lists and the feed.
+    /// The key list cursors are signed with; the functions that page do not start without it
+    /// (`Needs::TOKEN_AND_CURSOR_KEYS`), so the 500 is for a handler that pages unexpectedly.
     pub fn cursors(&self) -> Result<&CursorKey, ApiError> {
         self.cursors
             .as_ref()

@@ -74,6 +74,33 @@ impl Secret {
     }
 }
 
+/// The secrets a function cannot serve without; start-up stops without them.
+#[derive(Clone, Copy, Debug)]
+pub struct Needs {
+    /// It verifies Bearer tokens: `JWT_SECRET(_ARN)`, `JWT_JWKS(_URL)` or `JWT_PUBLIC_KEY`.
+    pub token_key: bool,
+    /// It pages: `CURSOR_SECRET(_ARN)`.
+    pub cursor_key: bool,
+}
+
+impl Needs {
+    /// Every function that authenticates requests.
+    pub const TOKEN_KEY: Needs = Needs {
+        token_key: true,
+        cursor_key: false,
+    };
+    /// The lists and the feed.
+    pub const TOKEN_AND_CURSOR_KEYS: Needs = Needs {
+        token_key: true,
+        cursor_key: true,
+    };
+    /// `route-not-found`.
+    pub const NOTHING: Needs = Needs {
+        token_key: false,
+        cursor_key: false,
+    };
+}
+
 /// A required variable is missing or empty.
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {0} is required")]
@@ -122,6 +149,19 @@ impl Config {
             api_key_cache,
             prewarm: optional("DYNAMODB_PREWARM").is_some_and(|v| v == "true" || v == "1"),
         })
+    }
+
+    /// Fails, naming the variables, when a secret the function needs is not configured.
+    pub fn require(&self, needs: Needs) -> Result<(), MissingVariable> {
+        if needs.token_key && self.jwt_key.is_none() {
+            return Err(MissingVariable(
+                "JWT_SECRET or JWT_SECRET_ARN (or JWT_JWKS_URL, JWT_JWKS, JWT_PUBLIC_KEY)",
+            ));
+        }
+        if needs.cursor_key && self.cursor_secret.is_none() {
+            return Err(MissingVariable("CURSOR_SECRET or CURSOR_SECRET_ARN"));
+        }
+        Ok(())
     }
 
     /// The secrets this function uses: the HS256 key (when tokens are HS256), the cursor key.
@@ -241,6 +281,35 @@ mod tests {
         let hs = Some(JwtKey::Hs256(Secret::Value("s".into())));
         assert!(require_issuer_and_audience(&hs, &None, &None).is_ok());
         assert!(require_issuer_and_audience(&None, &None, &None).is_ok());
+    }
+
+    #[test]
+    fn a_function_does_not_start_without_the_secrets_it_needs() {
+        let mut config = Config::for_tests_unit();
+        assert!(config.require(Needs::TOKEN_AND_CURSOR_KEYS).is_ok());
+        config.cursor_secret = None;
+        assert!(config.require(Needs::TOKEN_KEY).is_ok());
+        let missing = config.require(Needs::TOKEN_AND_CURSOR_KEYS).unwrap_err();
+        assert!(missing.to_string().contains("CURSOR_SECRET_ARN"));
+        config.jwt_key = None;
+        let missing = config.require(Needs::TOKEN_KEY).unwrap_err();
+        assert!(missing.to_string().contains("JWT_SECRET_ARN"));
+        assert!(config.require(Needs::NOTHING).is_ok());
+    }
+
+    impl Config {
+        fn for_tests_unit() -> Self {
+            Config {
+                table_name: "t".into(),
+                jwt_key: Some(JwtKey::Hs256(Secret::Value("s".into()))),
+                jwt_issuer: None,
+                jwt_audience: None,
+                cursor_secret: Some(Secret::Value("c".into())),
+                api_key_cache: Duration::ZERO,
+                changes_settle: Duration::ZERO,
+                prewarm: false,
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
 use crate::app::App;
+use crate::config::Needs;
 use crate::envelope::{Reply, render};
 use crate::error::ApiError;
 use crate::observe::{self, RequestRecord};
@@ -15,14 +16,15 @@ use crate::resource::ResourceId;
 use crate::routes::route_key;
 use crate::store::Store;
 
-/// Starts a function: builds the process-wide state once, then serves `handler` forever.
-pub async fn serve<H, F>(handler: H) -> Result<(), lambda_http::Error>
+/// Starts a function: builds the process-wide state once (with the secrets it `needs`), then
+/// serves `handler` forever.
+pub async fn serve<H, F>(needs: Needs, handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App, Request) -> F + Copy + Send + 'static,
     F: Future<Output = Result<Reply, ApiError>> + Send,
 {
     crate::observe::init(&function_name());
-    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let app: &'static App = Box::leak(Box::new(App::from_env(needs).await?));
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(app, request, handler).await)
     }))

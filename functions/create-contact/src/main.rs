@@ -2,5 +2,9 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve(shared::endpoints::create_contact).await
+    shared::lambda::serve(
+        shared::config::Needs::TOKEN_KEY,
+        shared::endpoints::create_contact,
+    )
+    .await
 }

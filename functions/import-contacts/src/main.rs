@@ -2,5 +2,9 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve(shared::endpoints::import_contacts).await
+    shared::lambda::serve(
+        shared::config::Needs::TOKEN_KEY,
+        shared::endpoints::import_contacts,
+    )
+    .await
 }

@@ -2,5 +2,9 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve(shared::endpoints::list_changes).await
+    shared::lambda::serve(
+        shared::config::Needs::TOKEN_AND_CURSOR_KEYS,
+        shared::endpoints::list_changes,
+    )
+    .await
 }

@@ -2,5 +2,9 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::serve(shared::endpoints::route_not_found).await
+    shared::lambda::serve(
+        shared::config::Needs::NOTHING,
+        shared::endpoints::route_not_found,
+    )
+    .await
 }
