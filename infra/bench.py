@@ -4,7 +4,11 @@ For each function of template.yaml, from its release build (target/lambda/<name>
 
   zip_bytes        size of target/lambda/<name>/bootstrap.zip (cargo lambda build --output-format zip)
   init_ms          process start -> its first GET /runtime/invocation/next on the Lambda Runtime
-                   API emulator below; median and max over INIT_RUNS fresh processes
+                   API emulator below; median and max over INIT_RUNS fresh processes: the
+                   function's own start-up, with its secrets as values and no prewarm
+  deployed         the same as template.yaml deploys it: "secrets_init_ms_median" with the secrets
+                   read from (moto's) Secrets Manager by ARN, "init_ms_median" with that and the
+                   DynamoDB prewarm, and that configuration's first invocation
   first_invoke_ms  the first invocation of a fresh process (first DynamoDB connection included)
   warm_p50_ms/p99  WARM_RUNS further invocations of that process
   peak_rss_kb      the process's VmHWM after all of them
@@ -370,22 +374,29 @@ def criterion_us(name):
     return round(json.loads(estimates.read_text())["mean"]["point_estimate"] / 1000, 1)
 
 
-def measure(name, base_env, moto_port):
-    table = f"bench-{name}-{uuid.uuid4().hex[:6]}"
-    # No consumer runs here; without the stream moto does not copy it per transaction.
-    local.create_table(f"http://127.0.0.1:{moto_port}", table, "--without-stream")
-    proxy = CountingProxy(moto_port)
-    env = dict(base_env, TABLE_NAME=table, AWS_ENDPOINT_URL_DYNAMODB=proxy.url)
-    setup, make, expected = scenarios(env, WARM_RUNS + 1)[name]
-    state = setup()
-
+def init_ms(name, env):
     inits = []
     for _ in range(INIT_RUNS):
         fresh = Function(name, env)
         inits.append(fresh.init_ms)
         fresh.stop()
+    return inits
 
-    # The same with the connection opened during init (DYNAMODB_PREWARM, as deployed).
+
+def measure(name, values_env, deployed_env, moto_port):
+    table = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    # No consumer runs here; without the stream moto does not copy it per transaction.
+    local.create_table(f"http://127.0.0.1:{moto_port}", table, "--without-stream")
+    proxy = CountingProxy(moto_port)
+    values_env = dict(values_env, TABLE_NAME=table, AWS_ENDPOINT_URL_DYNAMODB=proxy.url)
+    env = dict(deployed_env, TABLE_NAME=table, AWS_ENDPOINT_URL_DYNAMODB=proxy.url)
+    setup, make, expected = scenarios(env, WARM_RUNS + 1)[name]
+    state = setup()
+
+    inits = init_ms(name, values_env)
+    # As deployed: the secrets read from Secrets Manager (one local round trip each, at once),
+    # then with the DynamoDB connection opened during init too (DYNAMODB_PREWARM).
+    secrets_inits = init_ms(name, env)
     prewarmed_inits, prewarmed_firsts = [], []
     for i in range(INIT_RUNS):
         fresh = Function(name, dict(env, DYNAMODB_PREWARM="true"))
@@ -421,7 +432,8 @@ def measure(name, base_env, moto_port):
         "zip_bytes": zip_path.stat().st_size if zip_path.exists() else None,
         "init_ms": {"median": round(statistics.median(inits), 2), "max": round(max(inits), 2), "runs": len(inits)},
         "first_invoke_ms": round(first_ms, 2),
-        "prewarm": {
+        "deployed": {
+            "secrets_init_ms_median": round(statistics.median(secrets_inits), 2),
             "init_ms_median": round(statistics.median(prewarmed_inits), 2),
             "first_invoke_ms_median": round(statistics.median(prewarmed_firsts), 2) if prewarmed_firsts else None,
         },
@@ -452,14 +464,15 @@ def functions_of_template():
             if isinstance(r, dict) and r.get("Type") == "AWS::Serverless::Function"}
 
 
-def deployed_env(base_env, own, secret_arns):
-    """As template.yaml configures a function: the token key by ARN unless the function blanks
-    it, the cursor key by ARN only where the template gives it."""
+def secrets_env(base_env, own, secrets):
+    """The secrets template.yaml gives a function: the token key unless the function blanks it,
+    the cursor key only where the template gives it; `secrets` maps each to its variable and
+    value (ARNs as deployed, or the values themselves)."""
     env = dict(base_env)
     if own.get("JWT_SECRET_ARN") != "":
-        env["JWT_SECRET_ARN"] = secret_arns["jwt"]
+        env.update([secrets["jwt"]])
     if "CURSOR_SECRET_ARN" in own:
-        env["CURSOR_SECRET_ARN"] = secret_arns["cursor"]
+        env.update([secrets["cursor"]])
     return env
 
 
@@ -473,16 +486,18 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     pid_file = out / "dynamodb.pid"
     local.start_dynamodb(str(port), str(pid_file), str(out / "dynamodb.log"))
-    secret_arns = {
-        "jwt": local.create_secret(f"http://127.0.0.1:{port}", "bench-jwt", SECRET),
-        "cursor": local.create_secret(f"http://127.0.0.1:{port}", "bench-cursor",
-                                      "bench-cursor-secret-bench-cursor-secret"),
+    cursor_secret = "bench-cursor-secret-bench-cursor-secret"
+    values = {"jwt": ("JWT_SECRET", SECRET), "cursor": ("CURSOR_SECRET", cursor_secret)}
+    arns = {
+        "jwt": ("JWT_SECRET_ARN", local.create_secret(f"http://127.0.0.1:{port}", "bench-jwt", SECRET)),
+        "cursor": ("CURSOR_SECRET_ARN",
+                   local.create_secret(f"http://127.0.0.1:{port}", "bench-cursor", cursor_secret)),
     }
     base_env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
-        # As deployed: the secrets are read from Secrets Manager (moto's, directly: the counting
-        # proxy counts DynamoDB calls only) at start-up, so init_ms includes that round trip.
+        # Secrets by ARN are read from moto's Secrets Manager directly (the counting proxy
+        # counts DynamoDB calls only).
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{port}",
         # Feed entries seeded just before are read at once (the settle time only filters).
         "CHANGES_SETTLE_MS": "0",
@@ -491,8 +506,9 @@ def main():
     try:
         for name in names:
             print(f"measuring {name} ...", file=sys.stderr, flush=True)
-            env = deployed_env(base_env, functions[name], secret_arns)
-            results.append(measure(name, env, port))
+            own = functions[name]
+            results.append(measure(name, secrets_env(base_env, own, values),
+                                   secrets_env(base_env, own, arns), port))
     finally:
         local.stop(str(pid_file))
     report = {
@@ -517,11 +533,12 @@ def machine():
 
 
 def print_table(report):
-    header = ["function", "zip_bytes", "init_ms med/max", "first_ms", "warm p50/p99 ms", "peak_rss_kb", "ddb_calls", "handler_us"]
+    header = ["function", "zip_bytes", "init_ms med/max", "deployed init secrets/+prewarm", "first_ms", "warm p50/p99 ms", "peak_rss_kb", "ddb_calls", "handler_us"]
     rows = []
     for r in report["functions"]:
         rows.append([
             r["function"], str(r["zip_bytes"]), f'{r["init_ms"]["median"]}/{r["init_ms"]["max"]}',
+            f'{r["deployed"]["secrets_init_ms_median"]}/{r["deployed"]["init_ms_median"]}',
             str(r["first_invoke_ms"]), f'{r["warm_p50_ms"]}/{r["warm_p99_ms"]}', str(r["peak_rss_kb"]),
             str(r["ddb_calls"]), str(r["handler_us"]),
         ])
