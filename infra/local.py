@@ -141,18 +141,22 @@ def _any_tag(loader, _suffix, node):
 _TemplateLoader.add_multi_constructor("!", _any_tag)
 
 
-def create_secret(endpoint: str, name: str, value: str) -> str:
-    """A Secrets Manager secret on the local moto server; its ARN."""
+def client_of(service: str, endpoint: str):
+    """A boto3 client of `service` on the local moto server (any credentials do)."""
     import boto3
 
-    client = boto3.client(
-        "secretsmanager",
+    return boto3.client(
+        service,
         endpoint_url=endpoint,
         region_name=os.environ.get("AWS_REGION", "us-east-1"),
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
     )
-    return client.create_secret(Name=name, SecretString=value)["ARN"]
+
+
+def create_secret(endpoint: str, name: str, value: str) -> str:
+    """A Secrets Manager secret on the local moto server; its ARN."""
+    return client_of("secretsmanager", endpoint).create_secret(Name=name, SecretString=value)["ARN"]
 
 
 def table_properties() -> dict:
@@ -163,16 +167,8 @@ def table_properties() -> dict:
 
 
 def create_table(endpoint: str, name: str, *flags: str) -> None:
-    import boto3
-
     props = table_properties()
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
+    client = client_of("dynamodb", endpoint)
     existing = client.list_tables()["TableNames"]
     if name in existing:
         print(f"table {name} exists")
@@ -252,16 +248,8 @@ def pump_stream(endpoint: str, table: str, invoke_url: str) -> None:
     record is delivered again from that record."""
     import urllib.request
 
-    import boto3
-
-    session = dict(
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
-    client = boto3.client("dynamodb", **session)
-    streams = boto3.client("dynamodbstreams", **session)
+    client = client_of("dynamodb", endpoint)
+    streams = client_of("dynamodbstreams", endpoint)
     iterators: dict = {}
     pending: list = []
     while True:
