@@ -35,6 +35,12 @@ infra/fuzz.sh | tee .local/fuzz-output.log
 echo "== deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
 sam validate --lint --region "$AWS_REGION"
 cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+# What `make deploy` runs first: SAM reads the template and builds one function with cargo-lambda
+# (this machine's architecture; arm64 would need a cross target). Caught that sam build cannot
+# read Fn::ForEach in Resources.
+echo "== deploy rehearsal: sam build RouteNotFoundFunction"
+arch="$(uname -m)"; [ "$arch" = aarch64 ] && arch=arm64
+sam build RouteNotFoundFunction --parameter-overrides "Architecture=$arch" --build-dir .local/sam-build
 echo "== openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
 
