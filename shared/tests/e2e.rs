@@ -228,28 +228,25 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
         .lines()
         .filter_map(|line| serde_json::from_str(line.trim()).ok())
         .collect();
-    let created_line = lines
-        .iter()
-        .find(|line| {
-            line["fields"]["message"] == "request"
-                && line["fields"]["route"] == "POST /v1/contacts"
-                && line["fields"]["status"] == 201
-        })
-        .unwrap_or_else(|| panic!("no request line for the create in:\n{log}"));
+    // The request line of `route` answered with `status`.
+    let request_line = |route: &str, status: u16| {
+        lines
+            .iter()
+            .find(|line| {
+                line["fields"]["message"] == "request"
+                    && line["fields"]["route"] == route
+                    && line["fields"]["status"] == status
+            })
+            .unwrap_or_else(|| panic!("no request line for {route} ({status}) in:\n{log}"))
+    };
+    let created_line = request_line("POST /v1/contacts", 201);
     let fields = &created_line["fields"];
     assert_eq!(fields["method"], "POST");
     assert!(fields["tenant"].as_str().unwrap().starts_with("e2e-"));
     assert!(fields["latency_ms"].as_f64().unwrap() > 0.0);
     // The capacity a request consumed, as DynamoDB reports it (moto reports none for
     // transactions, so the read's is checked: 0.5 units for one eventually consistent read).
-    let read_line = lines
-        .iter()
-        .find(|line| {
-            line["fields"]["message"] == "request"
-                && line["fields"]["route"] == "GET /v1/contacts/{id}"
-                && line["fields"]["status"] == 200
-        })
-        .unwrap_or_else(|| panic!("no request line for the read in:\n{log}"));
+    let read_line = request_line("GET /v1/contacts/{id}", 200);
     assert!(
         read_line["fields"]["capacity_units"].as_f64().unwrap() > 0.0,
         "{read_line}"
