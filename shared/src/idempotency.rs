@@ -111,7 +111,7 @@ pub enum Admission {
     /// The key is this request's now.
     Proceed(Claim),
     /// The key answered before: its stored answer.
-    Replay(Reply),
+    Replay(StoredReply),
 }
 
 /// An answer as it is stored with its key.

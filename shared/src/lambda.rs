@@ -1,28 +1,33 @@
 //! The Lambda edge: a function's start-up (`serve`), and one request through its handler
-//! (`handle`), always answered with an envelope. Every binary's `main` is one call to `serve`.
+//! (`handle`), always answered with an envelope. Every binary's `main` is one call to `serve`
+//! (or `serve_stream`), naming the function as the route table does.
 
 use std::future::Future;
 use std::time::Instant;
 
+use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
 use crate::app::App;
-use crate::config::Needs;
 use crate::envelope::{Reply, render};
 use crate::error::ApiError;
 use crate::observe::{self, RequestRecord};
 use crate::resource::ResourceId;
-use crate::routes::route_key;
+use crate::routes::{self, route_key};
 use crate::store::Store;
 
-/// Starts a function: builds the process-wide state once (with the secrets it `needs`), then
-/// serves `handler` forever.
-pub async fn serve<H, F>(needs: Needs, handler: H) -> Result<(), lambda_http::Error>
+/// Starts the function the route table names `function`: builds the process-wide state once
+/// (with the secrets the table says it needs), then serves `handler` forever.
+pub async fn serve<H, F>(function: &str, handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App, Request) -> F + Copy + Send + 'static,
     F: Future<Output = Result<Reply, ApiError>> + Send,
 {
+    let needs = routes::function(function)
+        .ok_or_else(|| format!("{function} is not in the route table (shared/src/routes.rs)"))?
+        .needs;
     crate::observe::init(&function_name());
     let app: &'static App = Box::leak(Box::new(App::from_env(needs).await?));
     lambda_http::run(service_fn(move |request: Request| async move {
@@ -31,9 +36,13 @@ where
     .await
 }
 
-/// Starts the change feed's stream consumer: a store, and every batch of stream records through
-/// `endpoints::record_changes`.
-pub async fn serve_changes() -> Result<(), lambda_http::Error> {
+/// Starts a stream consumer (the change feed's): a store, and every batch of stream records
+/// through `handler`.
+pub async fn serve_stream<H, F>(handler: H) -> Result<(), lambda_http::Error>
+where
+    H: Fn(&'static Store, DynamoDbEvent) -> F + Copy + Send + 'static,
+    F: Future<Output = DynamoDbEventResponse> + Send,
+{
     use lambda_http::LambdaEvent;
     use lambda_http::lambda_runtime;
 
@@ -43,10 +52,8 @@ pub async fn serve_changes() -> Result<(), lambda_http::Error> {
     let client = aws_sdk_dynamodb::Client::new(&crate::sdk_config().await);
     let store: &'static Store = Box::leak(Box::new(Store::new(client, table)));
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<aws_lambda_events::event::dynamodb::Event>| async move {
-            Ok::<_, std::convert::Infallible>(
-                crate::endpoints::record_changes(store, event.payload).await,
-            )
+        move |event: LambdaEvent<DynamoDbEvent>| async move {
+            Ok::<_, std::convert::Infallible>(handler(store, event.payload).await)
         },
     ))
     .await

@@ -1,54 +1,345 @@
-//! The route table: which function serves which method and path. `template.yaml` and the local
-//! `cargo lambda watch` router in `Cargo.toml` must say the same (a test checks both), and
-//! `route-not-found` uses it to tell 405 (known path) from 404.
+//! The route table: every function, once — its routes, the secrets it needs, its handler, its
+//! kind and the DynamoDB actions its policy allows. It is the source of everything else that
+//! lists functions: `make generate` (the `xtask` crate) writes from it each function's crate,
+//! the `cargo lambda watch` router in `Cargo.toml`, the functions' part of `template.yaml`, the
+//! test toolkit's dispatch and the bench's list; `make test` fails when one of them is stale.
+//! At run time `route-not-found` uses it to tell 405 (known path) from 404, and the log line
+//! names the route a request matched. See docs/architecture.md, "Adding an endpoint".
 
 use std::borrow::Cow;
 
-/// One route: method, path pattern (`{id}` matches one segment), function.
-pub type Route = (&'static str, &'static str, &'static str);
+use crate::config::Needs;
 
-/// Every route of the contract, under `/v1`. Each is served under `/api/v1` too (the source
-/// APIs' base path), by the same function.
-pub const ROUTES: &[Route] = &[
-    ("POST", "/v1/contacts", "create-contact"),
-    ("GET", "/v1/contacts", "list-contacts"),
-    ("GET", "/v1/contacts/{id}", "get-contact"),
-    ("PUT", "/v1/contacts/{id}", "update-contact"),
-    ("POST", "/v1/contacts/{id}", "update-contact"),
-    ("PATCH", "/v1/contacts/{id}", "patch-contact"),
-    ("DELETE", "/v1/contacts/{id}", "delete-contact"),
-    ("POST", "/v1/contacts/bulk-delete", "bulk-delete-contacts"),
-    ("POST", "/v1/contacts/import", "import-contacts"),
-    ("GET", "/v1/changes", "list-changes"),
-    ("POST", "/v1/groups", "create-group"),
-    ("GET", "/v1/groups", "list-groups"),
-    ("GET", "/v1/groups/{id}", "get-group"),
-    ("PATCH", "/v1/groups/{id}", "patch-group"),
-    ("DELETE", "/v1/groups/{id}", "delete-group"),
+/// One function of the API.
+#[derive(Clone, Copy, Debug)]
+pub struct Function {
+    /// The crate, binary and log name (`create-contact`): `functions/<name>`.
+    pub name: &'static str,
+    /// One line for the function's `main.rs`: what it does.
+    pub summary: &'static str,
+    /// How Lambda calls it.
+    pub kind: Kind,
+    /// The handler in `shared::endpoints` (a `fn(&App, Request)` for HTTP functions, a
+    /// `fn(&Store, Event)` for the stream consumer).
+    pub handler: &'static str,
+    /// The secrets it does not start without (and is given in `template.yaml`).
+    pub needs: Needs,
+    /// Its routes. A `/v1` route is served under `/api/v1` too (the source APIs' base path),
+    /// its event named with `Api` appended; a route given under `/api/v1` is served as written.
+    pub routes: &'static [Route],
+    /// The `dynamodb:` actions its policy allows on the table (a transaction needs the action
+    /// of each of its items). Empty: no DynamoDB access, and no connection opened at init.
+    pub dynamodb: &'static [&'static str],
+    /// Environment variables of its own, beside the template's `Globals`.
+    pub environment: &'static [(&'static str, &'static str)],
+}
+
+/// How Lambda calls a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// API Gateway, on the function's routes.
+    Http,
+    /// API Gateway's `$default` route: every method and path no other route serves.
+    Fallback,
+    /// The table's DynamoDB stream (the change feed's consumer).
+    Stream,
+}
+
+/// One route of a function.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub method: &'static str,
+    /// The path pattern; `{id}` matches one segment.
+    pub path: &'static str,
+    /// The template's event name (its logical id: keep it when editing a route).
+    pub event: &'static str,
+    /// The OpenAPI document's `operationId` (routes under `/v1`; none for the spellings that
+    /// only clients of the source APIs use).
+    pub operation: Option<&'static str>,
+}
+
+const fn route(
+    event: &'static str,
+    method: &'static str,
+    path: &'static str,
+    operation: &'static str,
+) -> Route {
+    Route {
+        method,
+        path,
+        event,
+        operation: Some(operation),
+    }
+}
+
+/// A route under `/api/v1` only, in the spelling of a source API (served as written).
+const fn alias(event: &'static str, method: &'static str, path: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        event,
+        operation: None,
+    }
+}
+
+/// Reading a contact, a group or an API key (Basic authentication) is a `GetItem`; a write
+/// with an `Idempotency-Key` claims it with `PutItem` and releases it with `DeleteItem`;
+/// guards of unique values are checked with `ConditionCheckItem`.
+const CONTACT_WRITE: &[&str] = &["GetItem", "PutItem", "DeleteItem", "ConditionCheckItem"];
+
+/// Every function, in the order of the contract. The order of routes on one path is the order
+/// of `Allow` in a 405.
+pub const FUNCTIONS: &[Function] = &[
+    Function {
+        name: "create-contact",
+        summary: "`POST /v1/contacts`: creates a contact.",
+        kind: Kind::Http,
+        handler: "create_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route("Create", "POST", "/v1/contacts", "createContact")],
+        dynamodb: CONTACT_WRITE,
+        environment: &[],
+    },
+    Function {
+        name: "list-contacts",
+        summary: "`GET /v1/contacts`: a page of contacts, filtered by e-mail or group.",
+        kind: Kind::Http,
+        handler: "list_contacts",
+        needs: Needs::TOKEN_AND_CURSOR_KEYS,
+        routes: &[route("List", "GET", "/v1/contacts", "listContacts")],
+        // GetItem: API keys, e-mail and group-name lookups; BatchGetItem: group filters.
+        dynamodb: &["GetItem", "Query", "BatchGetItem"],
+        environment: &[],
+    },
+    Function {
+        name: "get-contact",
+        summary: "`GET /v1/contacts/{id}`: one contact.",
+        kind: Kind::Http,
+        handler: "get_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[
+            route("Get", "GET", "/v1/contacts/{id}", "getContact"),
+            alias("GetSingular", "GET", "/api/v1/Contact/{id}"),
+            alias("GetSingularLower", "GET", "/api/v1/contact/{id}"),
+        ],
+        dynamodb: &["GetItem"],
+        environment: &[],
+    },
+    Function {
+        name: "update-contact",
+        summary: "`PUT /v1/contacts/{id}` (and `POST`): replaces a contact.",
+        kind: Kind::Http,
+        handler: "update_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[
+            route("Put", "PUT", "/v1/contacts/{id}", "replaceContact"),
+            route("Post", "POST", "/v1/contacts/{id}", "replaceContactByPost"),
+        ],
+        dynamodb: CONTACT_WRITE,
+        environment: &[],
+    },
+    Function {
+        name: "patch-contact",
+        summary: "`PATCH /v1/contacts/{id}`: JSON Patch or Merge Patch of a contact.",
+        kind: Kind::Http,
+        handler: "patch_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[
+            route("Patch", "PATCH", "/v1/contacts/{id}", "patchContact"),
+            alias("PatchSingular", "PATCH", "/api/v1/Contact/{id}"),
+            alias("PatchSingularLower", "PATCH", "/api/v1/contact/{id}"),
+        ],
+        dynamodb: CONTACT_WRITE,
+        environment: &[],
+    },
+    Function {
+        name: "delete-contact",
+        summary: "`DELETE /v1/contacts/{id}`: deletes a contact.",
+        kind: Kind::Http,
+        handler: "delete_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route(
+            "Delete",
+            "DELETE",
+            "/v1/contacts/{id}",
+            "deleteContact",
+        )],
+        dynamodb: &["GetItem", "DeleteItem"],
+        environment: &[],
+    },
+    Function {
+        name: "bulk-delete-contacts",
+        summary: "`POST /v1/contacts/bulk-delete`: deletes up to 100 contacts, each reported.",
+        kind: Kind::Http,
+        handler: "bulk_delete_contacts",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route(
+            "BulkDelete",
+            "POST",
+            "/v1/contacts/bulk-delete",
+            "bulkDeleteContacts",
+        )],
+        // PutItem: the Idempotency-Key record.
+        dynamodb: &["GetItem", "DeleteItem", "PutItem"],
+        environment: &[],
+    },
+    Function {
+        name: "import-contacts",
+        summary: "`POST /v1/contacts/import`: creates or replaces up to 100 contacts by e-mail.",
+        kind: Kind::Http,
+        handler: "import_contacts",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route(
+            "Import",
+            "POST",
+            "/v1/contacts/import",
+            "importContacts",
+        )],
+        // Each item's transaction (contact, guard, memberships) and the Idempotency-Key record.
+        dynamodb: CONTACT_WRITE,
+        environment: &[],
+    },
+    Function {
+        name: "list-changes",
+        summary: "`GET /v1/changes`: the change feed, from a cursor.",
+        kind: Kind::Http,
+        handler: "list_changes",
+        needs: Needs::TOKEN_AND_CURSOR_KEYS,
+        routes: &[route("List", "GET", "/v1/changes", "listChanges")],
+        dynamodb: &["GetItem", "Query"],
+        // Entries younger than this are not returned yet: longer than a recording write can
+        // take, so no entry lands behind a cursor already given out.
+        environment: &[("CHANGES_SETTLE_MS", "10000")],
+    },
+    Function {
+        name: "record-changes",
+        summary: "The DynamoDB Streams consumer of the change feed: one entry per contact or group write.",
+        kind: Kind::Stream,
+        handler: "record_changes",
+        needs: Needs::NOTHING,
+        routes: &[],
+        dynamodb: &["PutItem"],
+        environment: &[],
+    },
+    Function {
+        name: "create-group",
+        summary: "`POST /v1/groups`: creates a group.",
+        kind: Kind::Http,
+        handler: "create_group",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route("Create", "POST", "/v1/groups", "createGroup")],
+        dynamodb: &["GetItem", "PutItem", "DeleteItem"],
+        environment: &[],
+    },
+    Function {
+        name: "list-groups",
+        summary: "`GET /v1/groups`: a page of groups.",
+        kind: Kind::Http,
+        handler: "list_groups",
+        needs: Needs::TOKEN_AND_CURSOR_KEYS,
+        routes: &[route("List", "GET", "/v1/groups", "listGroups")],
+        dynamodb: &["GetItem", "Query"],
+        environment: &[],
+    },
+    Function {
+        name: "get-group",
+        summary: "`GET /v1/groups/{id}`: one group.",
+        kind: Kind::Http,
+        handler: "get_group",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route("Get", "GET", "/v1/groups/{id}", "getGroup")],
+        dynamodb: &["GetItem"],
+        environment: &[],
+    },
+    Function {
+        name: "patch-group",
+        summary: "`PATCH /v1/groups/{id}`: renames a group (JSON Patch or Merge Patch).",
+        kind: Kind::Http,
+        handler: "patch_group",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route("Patch", "PATCH", "/v1/groups/{id}", "patchGroup")],
+        dynamodb: &["GetItem", "PutItem", "DeleteItem"],
+        environment: &[],
+    },
+    Function {
+        name: "delete-group",
+        summary: "`DELETE /v1/groups/{id}`: deletes a group that has no members.",
+        kind: Kind::Http,
+        handler: "delete_group",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route("Delete", "DELETE", "/v1/groups/{id}", "deleteGroup")],
+        // UpdateItem marks the group as being deleted; Query looks for members.
+        dynamodb: &["GetItem", "UpdateItem", "Query", "DeleteItem"],
+        environment: &[],
+    },
+    Function {
+        name: "route-not-found",
+        summary: "Every other method and path: 404, or 405 with `Allow` on a known path.",
+        kind: Kind::Fallback,
+        handler: "route_not_found",
+        needs: Needs::NOTHING,
+        routes: &[],
+        dynamodb: &[],
+        environment: &[],
+    },
 ];
 
 /// The prefix that puts a `/v1` route under the source APIs' `/api/v1`.
 pub const COMPAT_PREFIX: &str = "/api";
 
-/// One contact as seed 004 (`/api/v1/Contact/{id}`) and its links (`/api/v1/contact/{id}`)
-/// spell it, for the methods that document uses.
-pub const SINGULAR_ROUTES: &[Route] = &[
-    ("GET", "/api/v1/Contact/{id}", "get-contact"),
-    ("PATCH", "/api/v1/Contact/{id}", "patch-contact"),
-    ("GET", "/api/v1/contact/{id}", "get-contact"),
-    ("PATCH", "/api/v1/contact/{id}", "patch-contact"),
-];
+/// The function named `name`.
+pub fn function(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
 
-/// Every route served: the contract's, the same under `/api/v1`, and the singular spellings.
+impl Function {
+    /// Every route it serves, as `(event, method, path)`: its own, and each `/v1` route again
+    /// under `/api/v1` (its event named with `Api` appended).
+    pub fn served(
+        &self,
+    ) -> impl Iterator<Item = (Cow<'static, str>, &'static str, Cow<'static, str>)> + '_ {
+        let own = self
+            .routes
+            .iter()
+            .map(|r| (Cow::Borrowed(r.event), r.method, Cow::Borrowed(r.path)));
+        let compat = self
+            .routes
+            .iter()
+            .filter(|r| r.path.starts_with("/v1/"))
+            .map(|r| {
+                (
+                    Cow::Owned(format!("{}Api", r.event)),
+                    r.method,
+                    Cow::Owned(format!("{COMPAT_PREFIX}{}", r.path)),
+                )
+            });
+        own.chain(compat)
+    }
+}
+
+/// Every route of the contract (`/v1`): `(method, path, function)`.
+pub fn contract_routes() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    FUNCTIONS.iter().flat_map(|f| {
+        f.routes
+            .iter()
+            .filter(|r| r.path.starts_with("/v1/"))
+            .map(|r| (r.method, r.path, f.name))
+    })
+}
+
+/// Every route served: the contract's, the same under `/api/v1`, and the source APIs'
+/// spellings, as `(method, path, function)`.
 pub fn every_route() -> impl Iterator<Item = (&'static str, Cow<'static, str>, &'static str)> {
-    let contract = ROUTES.iter().map(|(m, p, f)| (*m, Cow::Borrowed(*p), *f));
-    let compat = ROUTES
-        .iter()
-        .map(|(m, p, f)| (*m, Cow::Owned(format!("{COMPAT_PREFIX}{p}")), *f));
-    let singular = SINGULAR_ROUTES
-        .iter()
-        .map(|(m, p, f)| (*m, Cow::Borrowed(*p), *f));
-    contract.chain(compat).chain(singular)
+    let contract = contract_routes().map(|(m, p, f)| (m, Cow::Borrowed(p), f));
+    let compat =
+        contract_routes().map(|(m, p, f)| (m, Cow::Owned(format!("{COMPAT_PREFIX}{p}")), f));
+    let aliases = FUNCTIONS.iter().flat_map(|f| {
+        f.routes
+            .iter()
+            .filter(|r| !r.path.starts_with("/v1/"))
+            .map(|r| (r.method, Cow::Borrowed(r.path), f.name))
+    });
+    contract.chain(compat).chain(aliases)
 }
 
 /// The route a request matched, as API Gateway names it (`GET /v1/contacts/{id}`), or
@@ -133,5 +424,20 @@ mod tests {
             "GET /api/v1/Contact/{id}"
         );
         assert_eq!(route_key("DELETE", "/v1/contacts"), "$default");
+    }
+
+    #[test]
+    fn names_handlers_and_events_are_unique() {
+        let mut names: Vec<_> = FUNCTIONS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FUNCTIONS.len());
+        for function in FUNCTIONS {
+            let mut events: Vec<_> = function.served().map(|(event, _, _)| event).collect();
+            events.sort_unstable();
+            events.dedup();
+            assert_eq!(events.len(), function.served().count(), "{}", function.name);
+            assert_eq!(function.kind == Kind::Http, !function.routes.is_empty());
+        }
     }
 }

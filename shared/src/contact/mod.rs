@@ -24,7 +24,7 @@ pub const WRITABLE_FIELDS: [&str; 7] = [
     "groups",
     "fields",
 ];
-/// `number` is the phone of the seed 001 API (`/contacts` with groups).
+/// Clients of the group-aware contacts API send the phone as `number`: both names are accepted.
 pub const ALIASES: [(&str, &str); 1] = [("number", "phone")];
 const MAX_GROUPS: usize = 50;
 const MAX_CUSTOM_FIELDS: usize = 50;

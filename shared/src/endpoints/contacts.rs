@@ -20,6 +20,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
+use crate::store::StoreError;
 
 /// How many ids one bulk delete takes.
 const MAX_BULK_IDS: usize = 100;
@@ -91,8 +92,8 @@ pub async fn bulk_delete(
                 .await;
             let status = match outcome {
                 Ok(()) => "deleted",
-                Err(ApiError::NotFound(_)) => "not_found",
-                Err(ApiError::Unavailable | ApiError::Interrupted) => "unavailable",
+                Err(StoreError::NotFound(_)) => "not_found",
+                Err(StoreError::Unavailable | StoreError::Interrupted) => "unavailable",
                 Err(err) => {
                     tracing::error!(error = ?err, "bulk delete of one contact failed");
                     "error"
@@ -123,7 +124,7 @@ pub(super) fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
 }
 
 /// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` (or, as
-/// seed 003 names it, `link_ids`) array, 422 when it is empty or longer than 100.
+/// clients of the link-style bulk API name it, `link_ids`) array, 422 when it is empty or longer than 100.
 pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
     let Value::Object(members) = body else {
         return Err(ApiError::malformed(
@@ -170,10 +171,10 @@ pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
     Ok(unique)
 }
 
-/// The members a bulk delete body may have: `ids`, or `link_ids` (seed 003).
+/// The members a bulk delete body may have: `ids`, or `link_ids` (its other name).
 const BULK_ID_MEMBERS: [&str; 2] = ["ids", "link_ids"];
 
-/// One id's result: the project's `id`, `success` and `status`, and the same as seed 003 says it
+/// One id's result: the project's `id`, `success` and `status`, and the same as link-style clients read it
 /// (`link_id`, `extended_info`: `deleted` or `entity_not_found`, null for what it has no word for).
 fn bulk_result(id: String, status: &str) -> Value {
     let extended_info = match status {

@@ -12,7 +12,7 @@ use crate::clock::now;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{IdempotencyKey, StoredReply};
 use crate::identity::Scope;
 use crate::patch::ResourcePatch;
 use crate::preconditions::{Preconditions, etag, http_date, not_modified};
@@ -118,7 +118,10 @@ where
         let resource = T::create(input.draft, &now());
         let reply = created(&resource, &input.projection)?;
         let completion = match &claim {
-            Some(claim) => Some(app.store.completion(tenant, claim, &reply)?),
+            Some(claim) => Some(
+                app.store
+                    .completion(tenant, claim, &StoredReply::of(&reply))?,
+            ),
             None => None,
         };
         if app.store.create_with(tenant, &resource, completion).await?
@@ -159,7 +162,7 @@ where
     let resource = app
         .store
         .update(&principal.tenant, id, preconditions, |current: &T| {
-            Ok(current.replaced_by(input.draft.clone(), &now()))
+            Ok::<_, ApiError>(current.replaced_by(input.draft.clone(), &now()))
         })
         .await?;
     resource_reply(StatusCode::OK, &resource, &input.projection)

@@ -5,7 +5,7 @@ use std::future::Future;
 use crate::App;
 use crate::envelope::Reply;
 use crate::error::ApiError;
-use crate::idempotency::{Admission, Claim, IdempotencyKey};
+use crate::idempotency::{Admission, Claim, IdempotencyKey, StoredReply};
 use crate::identity::TenantId;
 
 /// Runs `work` under the request's key, if it sent one: a stored answer is replayed instead,
@@ -26,14 +26,18 @@ where
         return work(None).await;
     };
     let claim = match app.store.claim(tenant, key).await? {
-        Admission::Replay(reply) => return Ok(reply),
+        Admission::Replay(stored) => return stored.into_reply(),
         Admission::Proceed(claim) => claim,
     };
     let outcome = work(Some(claim.clone())).await;
     match &outcome {
         Ok(_) if claim.is_stored() => {}
         Ok(reply) => {
-            if let Err(err) = app.store.complete(tenant, &claim, reply).await {
+            if let Err(err) = app
+                .store
+                .complete(tenant, &claim, &StoredReply::of(reply))
+                .await
+            {
                 tracing::warn!(error = ?err, "the answer of an idempotent request was not stored");
             }
         }

@@ -21,6 +21,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
 use crate::resource::Resource;
+use crate::store::StoreError;
 
 /// How many contacts one import takes.
 pub const MAX_IMPORT: usize = 100;
@@ -163,7 +164,7 @@ async fn upsert(
                         &Preconditions::default(),
                         |current: &Contact| {
                             if current.email_key().as_deref() != Some(email.as_str()) {
-                                return Err(ApiError::not_found("contact"));
+                                return Err(StoreError::NotFound("contact"));
                             }
                             Ok(current.replaced_by(draft.clone(), &now()))
                         },
@@ -171,8 +172,8 @@ async fn upsert(
                     .await;
                 match replaced {
                     Ok(contact) => return Ok((contact, false)),
-                    Err(ApiError::NotFound(_)) => continue,
-                    Err(err) => return Err(err),
+                    Err(StoreError::NotFound(_)) => continue,
+                    Err(err) => return Err(err.into()),
                 }
             }
             None => match create(app, tenant, draft.clone()).await {

@@ -73,7 +73,7 @@ impl Filter<Group> for AllGroups {
         limit: usize,
         after: Option<ResourceId>,
     ) -> Result<(Vec<Group>, bool), ApiError> {
-        store.list::<Group>(tenant, limit, after.as_ref()).await
+        Ok(store.list::<Group>(tenant, limit, after.as_ref()).await?)
     }
 
     async fn skip(
@@ -83,7 +83,7 @@ impl Filter<Group> for AllGroups {
         count: usize,
         after: Option<ResourceId>,
     ) -> Result<Option<ResourceId>, ApiError> {
-        store.skip::<Group>(tenant, count, after.as_ref()).await
+        Ok(store.skip::<Group>(tenant, count, after.as_ref()).await?)
     }
 }
 
@@ -190,12 +190,10 @@ impl Filter<Contact> for ContactFilter {
                 Ok((matches.into_iter().collect(), false))
             }
             (None, Some(groups)) if groups.is_empty() => Ok((Vec::new(), false)),
-            (None, Some(groups)) => {
-                store
-                    .list_contacts_in_groups(tenant, groups, limit, after.as_ref())
-                    .await
-            }
-            (None, None) => store.list(tenant, limit, after.as_ref()).await,
+            (None, Some(groups)) => Ok(store
+                .list_contacts_in_groups(tenant, groups, limit, after.as_ref())
+                .await?),
+            (None, None) => Ok(store.list(tenant, limit, after.as_ref()).await?),
         }
     }
 
@@ -209,12 +207,10 @@ impl Filter<Contact> for ContactFilter {
         match (&self.email, &self.groups) {
             // At most one contact has the address: skipping any is the end.
             (Some(_), _) => Ok(None),
-            (None, Some(groups)) => {
-                store
-                    .skip_in_groups(tenant, groups, count, after.as_ref())
-                    .await
-            }
-            (None, None) => store.skip::<Contact>(tenant, count, after.as_ref()).await,
+            (None, Some(groups)) => Ok(store
+                .skip_in_groups(tenant, groups, count, after.as_ref())
+                .await?),
+            (None, None) => Ok(store.skip::<Contact>(tenant, count, after.as_ref()).await?),
         }
     }
 }

@@ -60,7 +60,7 @@ impl ResourcePatch {
             ("application/json-patch+json" | "application/json", Value::Array(operations)) => {
                 Self::json(operations, fields)
             }
-            // One operation on its own (seed 002 sends one as `application/json`): `op` and
+            // One operation on its own (some clients send one, not an array, as `application/json`): `op` and
             // `path` are no resource's fields, so such an object is never a merge patch.
             ("application/json-patch+json", Value::Object(operation)) => {
                 Self::json(vec![Value::Object(operation)], fields)

@@ -4,18 +4,18 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::StoreError;
 use super::{Store, decode, keys};
 use crate::apikey::ApiKey;
-use crate::error::ApiError;
 use crate::identity::TenantId;
 
 impl Store {
     /// Stores a new API key in its tenant's partition.
-    pub async fn put_api_key(&self, key: &ApiKey) -> Result<(), ApiError> {
+    pub async fn put_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
         let tenant = TenantId::parse(&key.tenant)
-            .ok_or_else(|| ApiError::internal("API key with a malformed tenant"))?;
+            .ok_or_else(|| StoreError::internal("API key with a malformed tenant"))?;
         let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(key).map_err(ApiError::internal)?;
+            serde_dynamo::to_item(key).map_err(StoreError::internal)?;
         item.extend(keys::item(
             keys::tenant(&tenant),
             keys::api_key(&key.key_id),
@@ -36,7 +36,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         key_id: &str,
-    ) -> Result<Option<ApiKey>, ApiError> {
+    ) -> Result<Option<ApiKey>, StoreError> {
         self.get(tenant, keys::api_key(key_id))
             .await?
             .map(decode)
@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// Every API key of a tenant (an admin operation: it pages through all of them).
-    pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>, ApiError> {
+    pub async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>, StoreError> {
         self.query_prefix(tenant, keys::API_KEY_PREFIX, None, None)
             .await?
             .into_iter()
@@ -53,7 +53,11 @@ impl Store {
     }
 
     /// Deletes an API key; false when there was none.
-    pub async fn delete_api_key(&self, tenant: &TenantId, key_id: &str) -> Result<bool, ApiError> {
+    pub async fn delete_api_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+    ) -> Result<bool, StoreError> {
         let output = self
             .client
             .delete_item()

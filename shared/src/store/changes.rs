@@ -6,20 +6,24 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::StoreError;
 use super::idempotency::EXPIRES_AT;
 use super::write::number;
 use super::{Store, keys};
 use crate::changes::{Change, RETENTION};
 use crate::clock::since_epoch;
-use crate::error::ApiError;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
 
 impl Store {
     /// Records one change as a new entry of its tenant's feed.
-    pub async fn record_change(&self, tenant: &TenantId, change: &Change) -> Result<(), ApiError> {
+    pub async fn record_change(
+        &self,
+        tenant: &TenantId,
+        change: &Change,
+    ) -> Result<(), StoreError> {
         let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(change).map_err(ApiError::internal)?;
+            serde_dynamo::to_item(change).map_err(StoreError::internal)?;
         item.extend(keys::item(
             keys::tenant(tenant),
             keys::change(&ResourceId::new()),
@@ -42,7 +46,7 @@ impl Store {
         tenant: &TenantId,
         after: Option<&ResourceId>,
         limit: usize,
-    ) -> Result<Vec<(ResourceId, Change)>, ApiError> {
+    ) -> Result<Vec<(ResourceId, Change)>, StoreError> {
         let items = self
             .query_prefix(
                 tenant,
@@ -59,8 +63,8 @@ impl Store {
                     .and_then(|sk| sk.as_s().ok())
                     .and_then(|sk| sk.strip_prefix(keys::CHANGE_PREFIX))
                     .and_then(ResourceId::parse)
-                    .ok_or_else(|| ApiError::internal("a change entry without an id"))?;
-                let change: Change = serde_dynamo::from_item(item).map_err(ApiError::internal)?;
+                    .ok_or_else(|| StoreError::internal("a change entry without an id"))?;
+                let change: Change = serde_dynamo::from_item(item).map_err(StoreError::internal)?;
                 Ok((id, change))
             })
             .collect()

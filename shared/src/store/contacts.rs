@@ -7,12 +7,12 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
 };
 
+use super::StoreError;
 use super::groups::DELETING_EXPIRES;
 use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, backoff, owner};
 use super::{Store, decode, keys};
 use crate::clock::timestamp;
 use crate::contact::Contact;
-use crate::error::ApiError;
 use crate::group::Group;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
@@ -23,7 +23,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         email_key: &str,
-    ) -> Result<Option<Contact>, ApiError> {
+    ) -> Result<Option<Contact>, StoreError> {
         match self.contact_id_by_email(tenant, email_key).await? {
             Some(id) => self.find(tenant, &id).await,
             None => Ok(None),
@@ -35,7 +35,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         email_key: &str,
-    ) -> Result<Option<ResourceId>, ApiError> {
+    ) -> Result<Option<ResourceId>, StoreError> {
         let Some(guard) = self.get(tenant, keys::email(email_key)).await? else {
             return Ok(None);
         };
@@ -44,7 +44,7 @@ impl Store {
             .and_then(|id| id.as_s().ok())
             .and_then(|id| ResourceId::parse(id))
             .map(Some)
-            .ok_or_else(|| ApiError::internal("e-mail guard without a contact id"))
+            .ok_or_else(|| StoreError::internal("e-mail guard without a contact id"))
     }
 
     /// Up to `limit` contacts that are in any of `groups`, in creation order, each once, after
@@ -56,7 +56,7 @@ impl Store {
         groups: &[ResourceId],
         limit: usize,
         after: Option<&ResourceId>,
-    ) -> Result<(Vec<Contact>, bool), ApiError> {
+    ) -> Result<(Vec<Contact>, bool), StoreError> {
         let ids = self.members(tenant, groups, limit + 1, after).await?;
         let more = ids.len() > limit;
         let page: Vec<ResourceId> = ids.into_iter().take(limit).collect();
@@ -71,7 +71,7 @@ impl Store {
         groups: &[ResourceId],
         count: usize,
         after: Option<&ResourceId>,
-    ) -> Result<Option<ResourceId>, ApiError> {
+    ) -> Result<Option<ResourceId>, StoreError> {
         let ids = self.members(tenant, groups, count, after).await?;
         Ok(ids.into_iter().nth(count.wrapping_sub(1)))
     }
@@ -84,7 +84,7 @@ impl Store {
         groups: &[ResourceId],
         limit: usize,
         after: Option<&ResourceId>,
-    ) -> Result<BTreeSet<ResourceId>, ApiError> {
+    ) -> Result<BTreeSet<ResourceId>, StoreError> {
         let mut ids = BTreeSet::new();
         for group in groups {
             let start = after.map(|id| keys::member(group, id));
@@ -99,7 +99,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         ids: &[ResourceId],
-    ) -> Result<Vec<Contact>, ApiError> {
+    ) -> Result<Vec<Contact>, StoreError> {
         let mut found: HashMap<ResourceId, Contact> = HashMap::new();
         let mut pending: Vec<HashMap<String, AttributeValue>> = ids
             .iter()
@@ -111,7 +111,7 @@ impl Store {
                 .set_keys(Some(std::mem::take(&mut pending)))
                 .consistent_read(true)
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             let output = self
                 .client
                 .batch_get_item()
@@ -136,7 +136,7 @@ impl Store {
                 backoff(attempt).await;
                 attempt += 1;
                 if attempt > MAX_ATTEMPTS {
-                    return Err(ApiError::Unavailable);
+                    return Err(StoreError::Unavailable);
                 }
             }
         }
@@ -151,7 +151,7 @@ impl Companions<Contact> for Store {
         tenant: &TenantId,
         before: Option<&Contact>,
         after: Option<&Contact>,
-    ) -> Result<Vec<Action>, ApiError> {
+    ) -> Result<Vec<Action>, StoreError> {
         let owner = owner(before, after)?;
         let mut actions = self.guard_change(
             tenant,
@@ -178,7 +178,7 @@ impl Companions<Contact> for Store {
                 .expression_attribute_names("#pk", keys::PK)
                 .expression_attribute_values(":stale", stale_flag.clone())
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             actions.push((
                 TransactWriteItem::builder().condition_check(check).build(),
                 Guard::GroupExists(*group),
@@ -190,7 +190,7 @@ impl Companions<Contact> for Store {
                     keys::member(group, &owner),
                 )))
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             actions.push((
                 TransactWriteItem::builder().put(put).build(),
                 Guard::Version,
@@ -204,7 +204,7 @@ impl Companions<Contact> for Store {
                     keys::member(group, &owner),
                 )))
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             actions.push((
                 TransactWriteItem::builder().delete(delete).build(),
                 Guard::Version,

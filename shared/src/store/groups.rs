@@ -3,10 +3,10 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, backoff, contended, number, owner};
+use super::StoreError;
+use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, backoff, number, owner};
 use super::{Store, decode, is_conditional_failure, keys};
 use crate::clock::{now, timestamp};
-use crate::error::{ApiError, Problem};
 use crate::group::Group;
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
@@ -24,7 +24,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         name: &str,
-    ) -> Result<Option<ResourceId>, ApiError> {
+    ) -> Result<Option<ResourceId>, StoreError> {
         let guard = self
             .get(tenant, keys::group_name(&name.to_lowercase()))
             .await?;
@@ -46,7 +46,7 @@ impl Store {
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let key = keys::item(keys::tenant(tenant), keys::of::<Group>(id));
         for attempt in 0..MAX_ATTEMPTS {
             let expected = if preconditions.is_empty() {
@@ -85,7 +85,7 @@ impl Store {
                     continue;
                 }
                 Err(err) if is_conditional_failure(&err) => {
-                    return Err(ApiError::not_found(Group::NAME));
+                    return Err(StoreError::NotFound(Group::NAME));
                 }
                 Err(err) => return Err(err.into()),
             };
@@ -95,9 +95,7 @@ impl Store {
                 .await?;
             if !members.is_empty() {
                 self.unflag(&key, &token).await?;
-                return Err(ApiError::Conflict(Problem::general(
-                    "the group still has contacts; remove them from it first",
-                )));
+                return Err(StoreError::GroupHasMembers);
             }
             // The flag must still be this request's, and younger than what joins respect, with
             // a margin for clocks: a deletion that stalled past it starts over.
@@ -125,7 +123,7 @@ impl Store {
                 return Ok(());
             }
         }
-        Err(contended())
+        Err(StoreError::Contended)
     }
 
     /// Removes this request's deletion flag, and only this request's.
@@ -133,7 +131,7 @@ impl Store {
         &self,
         key: &std::collections::HashMap<String, AttributeValue>,
         token: &AttributeValue,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let unflagged = self
             .client
             .update_item()
@@ -159,7 +157,7 @@ impl Companions<Group> for Store {
         tenant: &TenantId,
         before: Option<&Group>,
         after: Option<&Group>,
-    ) -> Result<Vec<Action>, ApiError> {
+    ) -> Result<Vec<Action>, StoreError> {
         let owner = owner(before, after)?;
         self.guard_change(
             tenant,

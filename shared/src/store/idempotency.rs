@@ -10,11 +10,10 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
+use super::StoreError;
 use super::write::{Action, Guard, number};
 use super::{Store, keys};
 use crate::clock::since_epoch;
-use crate::envelope::Reply;
-use crate::error::{ApiError, Problem};
 use crate::idempotency::{Admission, Claim, IdempotencyKey, LOCK, RETENTION, StoredReply};
 use crate::identity::TenantId;
 
@@ -33,13 +32,13 @@ fn epoch_seconds() -> u64 {
 }
 
 impl Store {
-    /// Takes the key for this request, or says what it answered before: 422 when it was used on
-    /// another request, 409 while that request still runs.
+    /// Takes the key for this request, or says what it answered before: `KeyReused` when it was
+    /// used on another request, `KeyInUse` while that request still runs.
     pub async fn claim(
         &self,
         tenant: &TenantId,
         key: IdempotencyKey,
-    ) -> Result<Admission, ApiError> {
+    ) -> Result<Admission, StoreError> {
         let now = epoch_seconds();
         let claim = Claim::new(key);
         let mut item = self.record(tenant, &claim, now);
@@ -72,21 +71,15 @@ impl Store {
             },
         };
         if text(&held, FINGERPRINT) != Some(claim.key.fingerprint.as_str()) {
-            return Err(ApiError::unprocessable(
-                "Idempotency-Key",
-                "was used on a different request (method, path, query or body) in the last 24 hours",
-            ));
+            return Err(StoreError::KeyReused);
         }
         match (text(&held, STATE), text(&held, REPLY)) {
             (Some(DONE), Some(reply)) => {
                 let stored: StoredReply =
-                    serde_json::from_str(reply).map_err(ApiError::internal)?;
-                Ok(Admission::Replay(stored.into_reply()?))
+                    serde_json::from_str(reply).map_err(StoreError::internal)?;
+                Ok(Admission::Replay(stored))
             }
-            _ => Err(ApiError::Conflict(Problem::field(
-                "Idempotency-Key",
-                "a request with this key is still running; retry later",
-            ))),
+            _ => Err(StoreError::KeyInUse),
         }
     }
 
@@ -96,8 +89,8 @@ impl Store {
         &self,
         tenant: &TenantId,
         claim: &Claim,
-        reply: &Reply,
-    ) -> Result<Action, ApiError> {
+        reply: &StoredReply,
+    ) -> Result<Action, StoreError> {
         let put = self.completed_put(tenant, claim, reply)?;
         Ok((TransactWriteItem::builder().put(put).build(), Guard::Claim))
     }
@@ -107,8 +100,8 @@ impl Store {
         &self,
         tenant: &TenantId,
         claim: &Claim,
-        reply: &Reply,
-    ) -> Result<(), ApiError> {
+        reply: &StoredReply,
+    ) -> Result<(), StoreError> {
         let put = self.completed_put(tenant, claim, reply)?;
         self.client
             .put_item()
@@ -123,7 +116,7 @@ impl Store {
     }
 
     /// Frees the key of a refused request, if this request still holds it.
-    pub async fn release(&self, tenant: &TenantId, claim: &Claim) -> Result<(), ApiError> {
+    pub async fn release(&self, tenant: &TenantId, claim: &Claim) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
@@ -156,11 +149,11 @@ impl Store {
         &self,
         tenant: &TenantId,
         claim: &Claim,
-        reply: &Reply,
-    ) -> Result<Put, ApiError> {
+        reply: &StoredReply,
+    ) -> Result<Put, StoreError> {
         let mut item = self.record(tenant, claim, epoch_seconds());
         item.insert(STATE.into(), AttributeValue::S(DONE.into()));
-        let stored = serde_json::to_string(&StoredReply::of(reply)).map_err(ApiError::internal)?;
+        let stored = serde_json::to_string(reply).map_err(StoreError::internal)?;
         item.insert(REPLY.into(), AttributeValue::S(stored));
         Put::builder()
             .table_name(&self.table)
@@ -169,7 +162,7 @@ impl Store {
             .expression_attribute_names("#token", TOKEN)
             .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()))
             .build()
-            .map_err(ApiError::internal)
+            .map_err(StoreError::internal)
     }
 
     fn record(

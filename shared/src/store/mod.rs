@@ -17,11 +17,13 @@ mod contacts;
 mod groups;
 mod idempotency;
 mod keys;
+mod outcome;
 #[cfg(feature = "testing")]
 mod testing;
 mod write;
 
 pub use capacity::CapacityMeter;
+pub use outcome::StoreError;
 
 use std::collections::HashMap;
 #[cfg(feature = "testing")]
@@ -33,12 +35,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::contact::Contact;
-use crate::error::ApiError;
 use crate::group::Group;
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::{Resource, ResourceId};
-use write::{Guard, MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, contended};
+use write::{Guard, MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS};
 
 pub use write::{Action, Companions};
 
@@ -128,7 +129,7 @@ impl Store {
 
     /// Stores a new resource with the items that go with it; 409 when a unique value is taken,
     /// 422 when a referenced group does not exist.
-    pub async fn create<T: Stored>(&self, tenant: &TenantId, resource: &T) -> Result<(), ApiError>
+    pub async fn create<T: Stored>(&self, tenant: &TenantId, resource: &T) -> Result<(), StoreError>
     where
         Self: Companions<T>,
     {
@@ -142,7 +143,7 @@ impl Store {
         tenant: &TenantId,
         resource: &T,
         also: Option<Action>,
-    ) -> Result<bool, ApiError>
+    ) -> Result<bool, StoreError>
     where
         Self: Companions<T>,
     {
@@ -162,7 +163,7 @@ impl Store {
                 return Ok(carried);
             }
         }
-        Err(contended())
+        Err(StoreError::Contended)
     }
 
     /// The resource with this id in this tenant, read consistently.
@@ -170,7 +171,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         id: &ResourceId,
-    ) -> Result<Option<T>, ApiError> {
+    ) -> Result<Option<T>, StoreError> {
         self.get(tenant, keys::of::<T>(id))
             .await?
             .map(decode)
@@ -184,7 +185,7 @@ impl Store {
         tenant: &TenantId,
         limit: usize,
         after: Option<&ResourceId>,
-    ) -> Result<(Vec<T>, bool), ApiError> {
+    ) -> Result<(Vec<T>, bool), StoreError> {
         let start = after.map(|id| keys::of::<T>(id));
         let items = self
             .query_prefix(tenant, T::PREFIX, start, Some(limit + 1))
@@ -200,17 +201,19 @@ impl Store {
 
     /// Replaces a resource with what `change` makes of its current state, conditional on the
     /// version read. A lost race is retried on the new version when the request had no
-    /// precondition, and is a 412 when it had one.
-    pub async fn update<T: Stored, F>(
+    /// precondition, and is `Stale` when it had one. `change` may refuse with an error of its
+    /// own (a patch that does not apply), which is returned as it is.
+    pub async fn update<T: Stored, F, E>(
         &self,
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
         mut change: F,
-    ) -> Result<T, ApiError>
+    ) -> Result<T, E>
     where
         Self: Companions<T>,
-        F: FnMut(&T) -> Result<T, ApiError>,
+        F: FnMut(&T) -> Result<T, E>,
+        E: From<StoreError>,
     {
         for attempt in 0..MAX_ATTEMPTS {
             let current: T = self.existing(tenant, id, preconditions).await?;
@@ -224,7 +227,7 @@ impl Store {
                 return Ok(next);
             }
         }
-        Err(contended())
+        Err(StoreError::Contended.into())
     }
 
     /// Deletes a resource and the items that go with it, conditional on the version read.
@@ -233,7 +236,7 @@ impl Store {
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
-    ) -> Result<(), ApiError>
+    ) -> Result<(), StoreError>
     where
         Self: Companions<T>,
     {
@@ -248,21 +251,24 @@ impl Store {
                 return Ok(());
             }
         }
-        Err(contended())
+        Err(StoreError::Contended)
     }
 
-    /// The current resource, 404 when missing, 412 when the preconditions do not hold.
+    /// The current resource: `NotFound` when missing, `PreconditionFailed` when the
+    /// preconditions do not hold.
     async fn existing<T: Stored>(
         &self,
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, StoreError> {
         let current: T = self
             .find(tenant, id)
             .await?
-            .ok_or_else(|| ApiError::not_found(T::NAME))?;
-        preconditions.check(current.version(), current.updated_at())?;
+            .ok_or(StoreError::NotFound(T::NAME))?;
+        if !preconditions.hold(current.version(), current.updated_at()) {
+            return Err(StoreError::PreconditionFailed);
+        }
         Ok(current)
     }
 
@@ -270,7 +276,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         sk: AttributeValue,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, ApiError> {
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -294,7 +300,7 @@ impl Store {
         prefix: &str,
         start: Option<AttributeValue>,
         limit: Option<usize>,
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         self.query(tenant, prefix, start, limit, false).await
     }
 
@@ -306,7 +312,7 @@ impl Store {
         prefix: &str,
         start: Option<AttributeValue>,
         limit: usize,
-    ) -> Result<Vec<ResourceId>, ApiError> {
+    ) -> Result<Vec<ResourceId>, StoreError> {
         self.query(tenant, prefix, start, Some(limit), true)
             .await?
             .iter()
@@ -315,7 +321,7 @@ impl Store {
                     .and_then(|sk| sk.as_s().ok())
                     .and_then(|sk| sk.strip_prefix(prefix))
                     .and_then(ResourceId::parse)
-                    .ok_or_else(|| ApiError::internal("a sort key without an id"))
+                    .ok_or_else(|| StoreError::internal("a sort key without an id"))
             })
             .collect()
     }
@@ -327,7 +333,7 @@ impl Store {
         tenant: &TenantId,
         count: usize,
         after: Option<&ResourceId>,
-    ) -> Result<Option<ResourceId>, ApiError> {
+    ) -> Result<Option<ResourceId>, StoreError> {
         let start = after.map(|id| keys::of::<T>(id));
         let ids = self.ids_after(tenant, T::PREFIX, start, count).await?;
         Ok(ids.get(count.wrapping_sub(1)).copied())
@@ -340,7 +346,7 @@ impl Store {
         start: Option<AttributeValue>,
         limit: Option<usize>,
         keys_only: bool,
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
         let mut items = Vec::new();
         loop {
@@ -371,9 +377,9 @@ impl Store {
     }
 }
 
-fn decode<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, ApiError> {
+fn decode<T: DeserializeOwned>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
     serde_dynamo::from_item(item)
-        .map_err(|err| ApiError::internal(format!("bad stored item: {err}")))
+        .map_err(|err| StoreError::internal(format!("bad stored item: {err}")))
 }
 
 fn is_conditional_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
+use super::StoreError;
 use super::write::backoff;
 use super::{Store, keys};
 use crate::contact::Contact;
-use crate::error::ApiError;
 use crate::identity::TenantId;
 
 impl Store {
@@ -18,11 +18,11 @@ impl Store {
         &self,
         tenant: &TenantId,
         contacts: &[Contact],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         let mut items = Vec::new();
         for contact in contacts {
             let mut item: HashMap<String, AttributeValue> =
-                serde_dynamo::to_item(contact).map_err(ApiError::internal)?;
+                serde_dynamo::to_item(contact).map_err(StoreError::internal)?;
             item.extend(keys::item(
                 keys::tenant(tenant),
                 keys::of::<Contact>(&contact.id),
@@ -51,7 +51,7 @@ impl Store {
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<_, aws_sdk_dynamodb::error::BuildError>>()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             let mut attempt = 0;
             while !pending.is_empty() {
                 let output = self

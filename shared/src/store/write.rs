@@ -1,7 +1,7 @@
 //! The transaction and guard engine: a write is one `TransactWriteItems` of the resource and
 //! every item that must change with it (uniqueness guards, memberships), each action tagged with
-//! what its failed condition means, so a cancelled transaction becomes the right answer
-//! (409 for a taken value, 422 for a missing group, a retry or 412 for a stale version).
+//! what its failed condition means, so a cancelled transaction becomes the right typed outcome
+//! (a taken value, a missing group, a retry or `Stale` for a stale version).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -10,8 +10,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
+use super::StoreError;
 use super::{Store, Stored, keys};
-use crate::error::{ApiError, Problem};
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
@@ -49,7 +49,7 @@ pub(super) enum WriteError {
     /// Another transaction held an item for a moment; nothing the request relies on changed,
     /// so it is retried after a backoff even when it carried preconditions (never a false 412).
     Busy,
-    Failed(ApiError),
+    Failed(StoreError),
 }
 
 impl Store {
@@ -58,9 +58,9 @@ impl Store {
         tenant: &TenantId,
         resource: &T,
         expected: Option<u64>,
-    ) -> Result<TransactWriteItem, ApiError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(resource).map_err(ApiError::internal)?;
+            serde_dynamo::to_item(resource).map_err(StoreError::internal)?;
         item.extend(keys::item(
             keys::tenant(tenant),
             keys::of::<T>(resource.id()),
@@ -76,7 +76,7 @@ impl Store {
                 .expression_attribute_values(":v", number(version)),
         };
         Ok(TransactWriteItem::builder()
-            .put(put.build().map_err(ApiError::internal)?)
+            .put(put.build().map_err(StoreError::internal)?)
             .build())
     }
 
@@ -86,7 +86,7 @@ impl Store {
         tenant: &TenantId,
         resource: &T,
         also: Option<Condition<'_>>,
-    ) -> Result<TransactWriteItem, ApiError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let (condition, values) = match also {
             Some((extra, values)) => (format!("#v = :v AND {extra}"), values),
             None => ("#v = :v".to_string(), Vec::new()),
@@ -103,7 +103,7 @@ impl Store {
         for (name, value) in values {
             delete = delete.expression_attribute_values(name, value);
         }
-        let delete = delete.build().map_err(ApiError::internal)?;
+        let delete = delete.build().map_err(StoreError::internal)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
@@ -117,7 +117,7 @@ impl Store {
         attribute: &str,
         owner: &ResourceId,
         taken: Guard,
-    ) -> Result<Vec<Action>, ApiError> {
+    ) -> Result<Vec<Action>, StoreError> {
         if old == new {
             return Ok(Vec::new());
         }
@@ -130,7 +130,7 @@ impl Store {
                 .expression_attribute_names("#owner", attribute)
                 .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             actions.push((
                 TransactWriteItem::builder().delete(delete).build(),
                 Guard::Version,
@@ -145,7 +145,7 @@ impl Store {
                 .condition_expression("attribute_not_exists(#pk)")
                 .expression_attribute_names("#pk", keys::PK)
                 .build()
-                .map_err(ApiError::internal)?;
+                .map_err(StoreError::internal)?;
             actions.push((TransactWriteItem::builder().put(put).build(), taken));
         }
         Ok(actions)
@@ -159,7 +159,7 @@ impl Store {
         actions: Vec<Action>,
         preconditions: &Preconditions,
         attempt: u32,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, StoreError> {
         match self.write(actions).await {
             Ok(()) => Ok(true),
             Err(WriteError::Stale) => stale(preconditions, attempt).await.map(|()| false),
@@ -174,10 +174,7 @@ impl Store {
     /// Runs the actions as one transaction and says which guard failed, if one did.
     pub(super) async fn write(&self, actions: Vec<Action>) -> Result<(), WriteError> {
         if actions.len() > MAX_TRANSACTION_ITEMS {
-            return Err(WriteError::Failed(ApiError::unprocessable(
-                "groups",
-                "one request can add or remove at most 49 groups of a contact",
-            )));
+            return Err(WriteError::Failed(StoreError::TooManyItems));
         }
         let (items, guards): (Vec<_>, Vec<_>) = actions.into_iter().unzip();
         let result = self
@@ -209,54 +206,42 @@ impl Store {
 pub(super) fn cancelled(codes: &[Option<String>], guards: &[Guard]) -> WriteError {
     let mut stale = false;
     let mut busy = false;
-    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
     for (code, guard) in codes.iter().zip(guards) {
         match (code.as_deref(), guard) {
             (Some("ConditionalCheckFailed"), Guard::EmailFree) => {
-                return WriteError::Failed(ApiError::Conflict(Problem::field(
-                    "email",
-                    "is already used by another contact",
-                )));
+                return WriteError::Failed(StoreError::EmailTaken);
             }
             (Some("ConditionalCheckFailed"), Guard::NameFree) => {
-                return WriteError::Failed(ApiError::Conflict(Problem::field(
-                    "name",
-                    "is already used by another group",
-                )));
+                return WriteError::Failed(StoreError::NameTaken);
             }
-            (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => {
-                problems.push(Problem::field(
-                    "groups",
-                    format!("group {id} does not exist"),
-                ));
-            }
+            (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => unknown.push(*id),
             (Some("ConditionalCheckFailed"), Guard::Version) => stale = true,
             (Some("ConditionalCheckFailed"), Guard::Claim) => {
-                return WriteError::Failed(ApiError::Conflict(Problem::field(
-                    "Idempotency-Key",
-                    "another request with this key took it over; nothing was changed",
-                )));
+                return WriteError::Failed(StoreError::ClaimLost);
             }
             (Some("TransactionConflict"), _) => busy = true,
             (Some("None") | None, _) => {}
             (Some("ThrottlingError" | "ProvisionedThroughputExceeded"), _) => {
-                return WriteError::Failed(ApiError::Unavailable);
+                return WriteError::Failed(StoreError::Unavailable);
             }
             (Some(other), _) => {
-                return WriteError::Failed(ApiError::internal(format!(
+                return WriteError::Failed(StoreError::internal(format!(
                     "transaction cancelled: {other}"
                 )));
             }
         }
     }
-    if !problems.is_empty() {
-        WriteError::Failed(ApiError::Unprocessable(problems))
+    if !unknown.is_empty() {
+        WriteError::Failed(StoreError::UnknownGroups(unknown))
     } else if stale {
         WriteError::Stale
     } else if busy {
         WriteError::Busy
     } else {
-        WriteError::Failed(ApiError::internal("transaction cancelled without a reason"))
+        WriteError::Failed(StoreError::internal(
+            "transaction cancelled without a reason",
+        ))
     }
 }
 
@@ -269,40 +254,33 @@ pub trait Companions<T> {
         tenant: &TenantId,
         before: Option<&T>,
         after: Option<&T>,
-    ) -> Result<Vec<Action>, ApiError>;
+    ) -> Result<Vec<Action>, StoreError>;
 }
 
 /// The id of the resource a write is about (it exists before, after, or both).
 pub(super) fn owner<T: Stored>(
     before: Option<&T>,
     after: Option<&T>,
-) -> Result<ResourceId, ApiError> {
+) -> Result<ResourceId, StoreError> {
     before
         .or(after)
         .map(|resource| *resource.id())
-        .ok_or_else(|| ApiError::internal("a write about no resource"))
+        .ok_or_else(|| StoreError::internal("a write about no resource"))
 }
 
 pub(super) fn number(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// A stale write: 412 when the request named the version it was based on, else wait and retry.
-pub(super) async fn stale(preconditions: &Preconditions, attempt: u32) -> Result<(), ApiError> {
+/// A stale write: `Stale` when the request named the version it was based on (the client
+/// decides what to do), else wait and retry.
+pub(super) async fn stale(preconditions: &Preconditions, attempt: u32) -> Result<(), StoreError> {
     if preconditions.is_empty() {
         backoff(attempt).await;
         Ok(())
     } else {
-        Err(ApiError::PreconditionFailed(
-            "the resource changed while the request was processed".into(),
-        ))
+        Err(StoreError::Stale)
     }
-}
-
-pub(super) fn contended() -> ApiError {
-    ApiError::Conflict(Problem::general(
-        "the resource is being changed by other requests; retry",
-    ))
 }
 
 /// Full-jitter exponential backoff, 2 ms doubling to at most 64 ms, so racing writers spread out.
@@ -345,7 +323,7 @@ mod tests {
             &guards,
         );
         assert!(
-            matches!(&taken, WriteError::Failed(err) if err.status() == 409),
+            matches!(&taken, WriteError::Failed(err) if crate::error::ApiError::from(err.clone()).status() == 409),
             "{taken:?}"
         );
     }
@@ -354,7 +332,7 @@ mod tests {
     fn a_throttled_cancellation_is_503_never_500() {
         let outcome = cancelled(&codes(&[Some("ThrottlingError")]), &[Guard::Version]);
         assert!(
-            matches!(&outcome, WriteError::Failed(err) if err.status() == 503),
+            matches!(&outcome, WriteError::Failed(err) if crate::error::ApiError::from(err.clone()).status() == 503),
             "{outcome:?}"
         );
     }

@@ -19,6 +19,7 @@ use crate::envelope::Reply;
 use crate::error::ApiError;
 
 mod actions;
+mod dispatch;
 mod exchange;
 mod jwks_server;
 
@@ -173,28 +174,6 @@ impl TestApp {
     /// The DynamoDB actions this app's requests needed so far, as IAM names them.
     pub fn actions(&self) -> std::collections::BTreeSet<String> {
         self.actions.actions()
-    }
-
-    /// Runs the handler of the function named as in template.yaml.
-    pub async fn call(&self, function: &str, request: TestRequest) -> TestResponse {
-        match function {
-            "create-contact" => self.send(endpoints::create_contact, request).await,
-            "list-contacts" => self.send(endpoints::list_contacts, request).await,
-            "get-contact" => self.send(endpoints::get_contact, request).await,
-            "update-contact" => self.send(endpoints::update_contact, request).await,
-            "patch-contact" => self.send(endpoints::patch_contact, request).await,
-            "delete-contact" => self.send(endpoints::delete_contact, request).await,
-            "bulk-delete-contacts" => self.send(endpoints::bulk_delete_contacts, request).await,
-            "import-contacts" => self.send(endpoints::import_contacts, request).await,
-            "list-changes" => self.send(endpoints::list_changes, request).await,
-            "create-group" => self.send(endpoints::create_group, request).await,
-            "list-groups" => self.send(endpoints::list_groups, request).await,
-            "get-group" => self.send(endpoints::get_group, request).await,
-            "patch-group" => self.send(endpoints::patch_group, request).await,
-            "delete-group" => self.send(endpoints::delete_group, request).await,
-            "route-not-found" => self.send(endpoints::route_not_found, request).await,
-            other => panic!("no handler for {other}: add it to TestApp::call"),
-        }
     }
 
     /// Creates a contact and returns its id and data.
