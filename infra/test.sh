@@ -11,6 +11,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # Offline: licenses, banned and unknown sources. Advisories need the RustSec database, which
 # the GitHub workflow fetches (`cargo deny check advisories`).
 echo "== cargo deny --offline check licenses bans sources"
+# cargo deny reads the metadata of every platform's dependencies; a build fetches only this
+# machine's, so fetch the rest first (from the registry, as the build does).
+cargo fetch --quiet
 cargo deny --offline check licenses bans sources
 
 PORT="$("$PY" infra/local.py free-port)"

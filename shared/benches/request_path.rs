@@ -1,5 +1,5 @@
 //! `handler_us`: the CPU cost of each function's request path with DynamoDB taken out —
-//! authentication (JWT verification), the handler's own input parsing (`endpoints::generic` and
+//! authentication (JWT verification), the handler's own input parsing (`endpoints::crud` and
 //! `endpoints::lists`), the domain step, and the answer — through the same shared functions the
 //! handlers call. `make bench` reads the results.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,12 +13,12 @@ use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::App;
-use shared::changes::{Change, from_record};
+use shared::changes::{Change, Op, ResourceKind};
 use shared::config::Config;
 use shared::contact::{Contact, ContactDraft};
 use shared::endpoints::changes::CHANGE_PARAMETERS;
 use shared::endpoints::contacts::bulk_ids;
-use shared::endpoints::generic::{Creation, Edit, Replacement, Target, created, resource_reply};
+use shared::endpoints::crud::{Creation, Edit, Replacement, Target, created, resource_reply};
 use shared::endpoints::import::import_items;
 use shared::endpoints::lists::{
     CONTACT_LIST_PARAMETERS, ContactFilter, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
@@ -30,6 +30,7 @@ use shared::http::{Query, path_id};
 use shared::identity::{Scope, TenantId};
 use shared::resource::{Resource, ResourceId};
 use shared::routes::methods_for;
+use shared::store::from_record;
 use shared::testing::token_with;
 
 const ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
@@ -147,7 +148,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, get.headers(), Scope::Read);
             path_id(&get).unwrap();
-            let projection = shared::endpoints::generic::projection::<Contact>(&get).unwrap();
+            let projection = shared::endpoints::crud::projection::<Contact>(&get).unwrap();
             answer(resource_reply(StatusCode::OK, &stored, &projection));
         })
     });
@@ -239,9 +240,9 @@ fn paths(c: &mut Criterion) {
     );
     let feed: Vec<Change> = (0..10)
         .map(|version| Change {
-            resource: "contact".into(),
+            resource: ResourceKind::Contact,
             id: *stored.id(),
-            op: "updated".into(),
+            op: Op::Updated,
             version,
             at: NOW.into(),
         })
@@ -305,7 +306,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, get_group.headers(), Scope::Read);
             path_id(&get_group).unwrap();
-            let projection = shared::endpoints::generic::projection::<Group>(&get_group).unwrap();
+            let projection = shared::endpoints::crud::projection::<Group>(&get_group).unwrap();
             answer(resource_reply(StatusCode::OK, &group, &projection));
         })
     });

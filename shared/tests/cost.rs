@@ -19,7 +19,7 @@ use shared::envelope::Reply;
 use shared::error::ApiError;
 use shared::identity::TenantId;
 use shared::resource::Resource;
-use shared::testing::token_with;
+use shared::testing::{ReadMeter, token_with};
 
 const CONTACTS: usize = 10_000;
 const GROUPS: usize = 100;
@@ -85,10 +85,10 @@ where
 }
 
 /// Items read by `app` while `f` runs.
-async fn reads<F: std::future::Future<Output = Value>>(app: &App, f: F) -> (u64, Value) {
-    let before = app.store.items_read();
+async fn reads<F: std::future::Future<Output = Value>>(meter: &ReadMeter, f: F) -> (u64, Value) {
+    let before = meter.items_read();
     let body = f.await;
-    (app.store.items_read() - before, body)
+    (meter.items_read() - before, body)
 }
 
 #[tokio::test]
@@ -98,7 +98,12 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
         "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
     );
     let sdk = shared::sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let meter = ReadMeter::default();
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(meter.clone())
+            .build(),
+    );
     let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
     table_like_the_template(&client, &table).await;
     let config = Config::for_tests(&table);
@@ -142,7 +147,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
 
     let budget = 3 * LIMIT;
     let (read, body) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,
@@ -157,7 +162,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
 
     let cursor = body["data"]["nextCursor"].as_str().unwrap().to_string();
     let (read, _) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,
@@ -169,7 +174,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
 
     let one = &groups[7];
     let (read, body) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,
@@ -186,7 +191,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
     eprintln!("group-filtered page of 10: {read} items read");
 
     let (read, body) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,
@@ -203,7 +208,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
     eprintln!("two-group page of 10, by name: {read} items read");
 
     let (read, body) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,
@@ -215,7 +220,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
     assert!(read <= 2, "e-mail lookup read {read} items");
 
     let (read, body) = reads(
-        app,
+        &meter,
         send(
             app,
             endpoints::list_contacts,

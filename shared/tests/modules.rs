@@ -1,6 +1,8 @@
-//! The shape of `shared/src`: no import cycle between its top-level modules, and no source file
-//! over 400 lines. `cargo test -p shared --test modules` checks both and prints the module graph
-//! when asked (`-- --nocapture`).
+//! The shape of `shared/src`: the layer order of the module map in docs/architecture.md (a
+//! module uses only modules on lines below its own; every module is on the map), no import
+//! cycle between its top-level modules, and no source file over 400 lines.
+//! `cargo test -p shared --test modules` checks them and prints the module graph when asked
+//! (`-- --nocapture`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -125,6 +127,65 @@ fn no_module_of_shared_imports_a_module_that_imports_it_back() {
     assert!(graph.contains_key("store") && graph["store"].contains("identity"));
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" -> "));
+    }
+}
+
+/// The layers of the module map in docs/architecture.md, top to bottom: each line under
+/// `shared/src/` names the modules of one layer (`lambda.rs`, `store/, jwks.rs`).
+fn layers() -> Vec<Vec<String>> {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/architecture.md"),
+    )
+    .unwrap();
+    let map = &doc[doc
+        .find("\nshared/src/ ")
+        .expect("the module map of shared/src")
+        + 1..];
+    let mut layers = Vec::new();
+    for line in map.lines().skip(1) {
+        let Some(entry) = line.strip_prefix("  ") else {
+            break;
+        };
+        if entry.starts_with(' ') {
+            continue; // a description's continuation
+        }
+        let names = entry.split("  ").next().unwrap();
+        layers.push(
+            names
+                .split(',')
+                .map(|name| name.trim().trim_end_matches('/').trim_end_matches(".rs"))
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    layers
+}
+
+#[test]
+fn every_module_uses_only_modules_below_it_on_the_map() {
+    let layers = layers();
+    let layer_of = |module: &str| layers.iter().position(|l| l.iter().any(|m| m == module));
+    let graph = graph();
+    for module in graph.keys() {
+        assert!(
+            layer_of(module).is_some(),
+            "{module} is not on the module map of docs/architecture.md"
+        );
+    }
+    for (module, edges) in &graph {
+        let own = layer_of(module).unwrap();
+        for used in edges {
+            assert!(
+                layer_of(used).is_some_and(|below| below > own),
+                "{module} uses {used}, which the module map puts on its own line or above it"
+            );
+        }
+    }
+    for module in layers.iter().flatten() {
+        assert!(
+            graph.contains_key(module),
+            "the map names {module}, which is no module"
+        );
     }
 }
 

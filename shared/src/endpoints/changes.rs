@@ -9,14 +9,14 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::App;
-use crate::changes::{Change, from_record};
+use crate::changes::Change;
 use crate::clock::since_epoch;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::Query;
 use crate::identity::Scope;
 use crate::resource::ResourceId;
-use crate::store::Store;
+use crate::store::{Store, from_record};
 
 /// The query parameters of `GET /v1/changes`.
 pub const CHANGE_PARAMETERS: [&str; 2] = ["since", "limit"];

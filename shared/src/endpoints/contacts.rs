@@ -1,5 +1,5 @@
 //! The contact functions: create, read, replace, patch and delete one contact (through the
-//! generic steps), and bulk delete.
+//! shared steps of `crud`), and bulk delete.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +7,7 @@ use futures::StreamExt;
 use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
-use super::generic::{create_one, delete_one, patch_one, read_one, replace_one};
+use super::crud::{create_one, delete_one, patch_one, read_one, replace_one};
 use super::idempotent;
 use crate::App;
 use crate::app::OPERATION_TIMEOUT;

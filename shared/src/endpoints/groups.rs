@@ -1,10 +1,10 @@
-//! The group functions: create, list, read, patch (through the generic steps) and delete, which
+//! The group functions: create, list, read, patch (through the steps of `crud`) and delete, which
 //! refuses while contacts are in the group.
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
-use super::generic::{Target, create_one, patch_one, read_one};
+use super::crud::{Target, create_one, patch_one, read_one};
 use crate::App;
 use crate::envelope::Reply;
 use crate::error::ApiError;

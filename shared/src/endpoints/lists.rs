@@ -11,8 +11,9 @@ use crate::contact::{Contact, Email};
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::group::Group;
-use crate::http::{Projection, Query};
+use crate::http::Query;
 use crate::identity::{Scope, TenantId};
+use crate::projection::Projection;
 use crate::resource::{MAX_NAME, Resource, ResourceId};
 use crate::store::{Store, Stored};
 

@@ -2,7 +2,7 @@
 //! typed input, make one store call, answer. A function's `main.rs` only hands its handler to
 //! `lambda::serve`.
 //!
-//! - [`generic`]: the typed input of a request and the create/read/replace/patch/delete steps
+//! - [`crud`]: the typed input of a request and the create/read/replace/patch/delete steps
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
 //! - [`lists`]: paging, filters and cursors of the two lists;
@@ -11,7 +11,7 @@
 
 pub mod changes;
 pub mod contacts;
-pub mod generic;
+pub mod crud;
 pub mod groups;
 pub mod idempotent;
 pub mod import;

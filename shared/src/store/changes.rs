@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StoreError;
-use super::idempotency::EXPIRES_AT;
 use super::write::number;
 use super::{Store, keys};
 use crate::changes::{Change, RETENTION};
@@ -29,7 +28,7 @@ impl Store {
             keys::change(&ResourceId::new()),
         ));
         let expires = since_epoch() + RETENTION;
-        item.insert(EXPIRES_AT.into(), number(expires.as_secs()));
+        item.insert(keys::EXPIRES_AT.into(), number(expires.as_secs()));
         self.client
             .put_item()
             .table_name(&self.table)
@@ -61,8 +60,7 @@ impl Store {
                 let id = item
                     .get(keys::SK)
                     .and_then(|sk| sk.as_s().ok())
-                    .and_then(|sk| sk.strip_prefix(keys::CHANGE_PREFIX))
-                    .and_then(ResourceId::parse)
+                    .and_then(|sk| keys::change_of(sk))
                     .ok_or_else(|| StoreError::internal("a change entry without an id"))?;
                 let change: Change = serde_dynamo::from_item(item).map_err(StoreError::internal)?;
                 Ok((id, change))

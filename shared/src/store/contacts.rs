@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::StoreError;
 use super::groups::DELETING_EXPIRES;
-use super::write::{Action, Companions, Guard, MAX_ATTEMPTS, backoff, owner};
+use super::retry::{MAX_ATTEMPTS, backoff};
+use super::write::{Action, Companions, Guard, owner};
 use super::{Store, decode, keys};
 use crate::clock::timestamp;
 use crate::contact::Contact;
@@ -40,7 +41,7 @@ impl Store {
             return Ok(None);
         };
         guard
-            .get("contactId")
+            .get(keys::CONTACT_ID)
             .and_then(|id| id.as_s().ok())
             .and_then(|id| ResourceId::parse(id))
             .map(Some)
@@ -118,14 +119,12 @@ impl Store {
                 .request_items(&self.table, request)
                 .send()
                 .await?;
-            self.count_request();
             for item in output
                 .responses
                 .unwrap_or_default()
                 .remove(&self.table)
                 .unwrap_or_default()
             {
-                self.count_reads(1);
                 let contact: Contact = decode(item)?;
                 found.insert(contact.id, contact);
             }
@@ -157,7 +156,7 @@ impl Companions<Contact> for Store {
             tenant,
             before.and_then(Contact::email_key).map(|k| keys::email(&k)),
             after.and_then(Contact::email_key).map(|k| keys::email(&k)),
-            "contactId",
+            keys::CONTACT_ID,
             &owner,
             Guard::EmailFree,
         )?;
@@ -173,9 +172,10 @@ impl Companions<Contact> for Store {
                 .table_name(&self.table)
                 .set_key(Some(keys::item(keys::tenant(tenant), keys::of::<Group>(group))))
                 .condition_expression(
-                    "attribute_exists(#pk) AND (attribute_not_exists(deletingSince) OR deletingSince < :stale)",
+                    "attribute_exists(#pk) AND (attribute_not_exists(#deleting) OR #deleting < :stale)",
                 )
                 .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#deleting", keys::DELETING_SINCE)
                 .expression_attribute_values(":stale", stale_flag.clone())
                 .build()
                 .map_err(StoreError::internal)?;

@@ -17,15 +17,11 @@ use crate::clock::since_epoch;
 use crate::idempotency::{Admission, Claim, IdempotencyKey, LOCK, RETENTION, StoredReply};
 use crate::identity::TenantId;
 
-const STATE: &str = "state";
+use keys::{EXPIRES_AT, FINGERPRINT, LOCKED_UNTIL, REPLY, STATE, TOKEN};
+
+/// The states of a record.
 const RUNNING: &str = "running";
 const DONE: &str = "done";
-const FINGERPRINT: &str = "fingerprint";
-const TOKEN: &str = "token";
-const LOCKED_UNTIL: &str = "lockedUntil";
-/// The table's TTL attribute (template.yaml).
-pub const EXPIRES_AT: &str = "expiresAt";
-const REPLY: &str = "reply";
 
 fn epoch_seconds() -> u64 {
     since_epoch().as_secs()

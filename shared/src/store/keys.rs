@@ -1,5 +1,6 @@
-//! The key layout of the table, and nowhere else. Every item of a tenant lives under the
-//! tenant's partition key, and the tenant comes only from verified credentials, so no request can
+//! The key layout of the table and the names of the attributes the store writes beside a
+//! resource's own fields, here and nowhere else. Every item of a tenant lives under the tenant's
+//! partition key, and the tenant comes only from verified credentials, so no request can
 //! address another tenant's items. Sort keys carry a type prefix; ids are UUIDv7, so `CONTACT#`
 //! and `GROUP#` keys, and each group's `MEMBER#<group>#` keys, sort in creation order.
 
@@ -8,32 +9,74 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Stored;
+use crate::changes::ResourceKind;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
 
+/// The partition and sort key attributes.
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
+
+pub const TENANT_PREFIX: &str = "TENANT#";
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 pub const GROUP_PREFIX: &str = "GROUP#";
+pub const EMAIL_PREFIX: &str = "EMAIL#";
+pub const GROUP_NAME_PREFIX: &str = "GROUPNAME#";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const API_KEY_PREFIX: &str = "APIKEY#";
 pub const CHANGE_PREFIX: &str = "CHANGE#";
+pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+
+/// A resource's version (its own field, and the condition of every write of it).
+pub const VERSION: &str = "version";
+/// An e-mail guard's contact.
+pub const CONTACT_ID: &str = "contactId";
+/// A group-name guard's group.
+pub const GROUP_ID: &str = "groupId";
+/// A group being deleted: since when, and by which request (its token).
+pub const DELETING_SINCE: &str = "deletingSince";
+pub const DELETING_BY: &str = "deletingBy";
+/// The table's TTL attribute (template.yaml): idempotency records and change entries.
+pub const EXPIRES_AT: &str = "expiresAt";
+/// An idempotency record: `running` or `done`, the request's fingerprint, the holding
+/// request's token, when its hold ends, and the stored answer.
+pub const STATE: &str = "state";
+pub const FINGERPRINT: &str = "fingerprint";
+pub const TOKEN: &str = "token";
+pub const LOCKED_UNTIL: &str = "lockedUntil";
+pub const REPLY: &str = "reply";
 
 pub fn tenant(tenant: &TenantId) -> AttributeValue {
-    AttributeValue::S(format!("TENANT#{}", tenant.as_str()))
+    AttributeValue::S(format!("{TENANT_PREFIX}{}", tenant.as_str()))
+}
+
+/// The tenant whose partition key this is.
+pub fn tenant_of(pk: &str) -> Option<TenantId> {
+    TenantId::parse(pk.strip_prefix(TENANT_PREFIX)?)
+}
+
+/// The contact or group whose sort key this is; `None` for every other item.
+pub fn resource_of(sk: &str) -> Option<(ResourceKind, ResourceId)> {
+    let (kind, id) = if let Some(id) = sk.strip_prefix(CONTACT_PREFIX) {
+        (ResourceKind::Contact, id)
+    } else {
+        (ResourceKind::Group, sk.strip_prefix(GROUP_PREFIX)?)
+    };
+    Some((kind, ResourceId::parse(id)?))
 }
 
 /// The uniqueness guard of a contact's (lower-cased) e-mail address.
 pub fn email(key: &str) -> AttributeValue {
-    AttributeValue::S(format!("EMAIL#{key}"))
+    AttributeValue::S(format!("{EMAIL_PREFIX}{key}"))
 }
 
 /// The uniqueness guard of a group's (lower-cased) name.
 pub fn group_name(key: &str) -> AttributeValue {
-    AttributeValue::S(format!("GROUPNAME#{key}"))
+    AttributeValue::S(format!("{GROUP_NAME_PREFIX}{key}"))
 }
 
 pub fn member_prefix(group: &ResourceId) -> String {
-    format!("MEMBER#{group}#")
+    format!("{MEMBER_PREFIX}{group}#")
 }
 
 /// That `contact` is in `group`: what the `group=` filter reads.
@@ -46,9 +89,14 @@ pub fn change(id: &ResourceId) -> AttributeValue {
     AttributeValue::S(format!("{CHANGE_PREFIX}{id}"))
 }
 
+/// The id of the change entry whose sort key this is.
+pub fn change_of(sk: &str) -> Option<ResourceId> {
+    ResourceId::parse(sk.strip_prefix(CHANGE_PREFIX)?)
+}
+
 /// The record of an `Idempotency-Key`.
 pub fn idempotency(key: &str) -> AttributeValue {
-    AttributeValue::S(format!("IDEMPOTENCY#{key}"))
+    AttributeValue::S(format!("{IDEMPOTENCY_PREFIX}{key}"))
 }
 
 pub fn api_key(key_id: &str) -> AttributeValue {

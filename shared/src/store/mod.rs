@@ -16,18 +16,19 @@ mod changes;
 mod contacts;
 mod groups;
 mod idempotency;
-mod keys;
+pub mod keys;
 mod outcome;
+mod retry;
+mod stream;
 #[cfg(feature = "testing")]
 mod testing;
 mod write;
 
 pub use capacity::CapacityMeter;
 pub use outcome::StoreError;
+pub use stream::from_record;
 
 use std::collections::HashMap;
-#[cfg(feature = "testing")]
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -39,7 +40,8 @@ use crate::group::Group;
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::{Resource, ResourceId};
-use write::{Guard, MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS};
+use retry::retrying;
+use write::{Guard, MAX_TRANSACTION_ITEMS};
 
 pub use write::{Action, Companions};
 
@@ -61,12 +63,6 @@ impl Stored for Group {
 pub struct Store {
     client: Client,
     table: String,
-    /// Items read so far (feature `testing`): see `items_read`.
-    #[cfg(feature = "testing")]
-    items_read: AtomicU64,
-    /// Read requests sent so far (feature `testing`): see `read_requests`.
-    #[cfg(feature = "testing")]
-    read_requests: AtomicU64,
 }
 
 impl Store {
@@ -74,25 +70,7 @@ impl Store {
         Self {
             client,
             table: table.into(),
-            #[cfg(feature = "testing")]
-            items_read: AtomicU64::new(0),
-            #[cfg(feature = "testing")]
-            read_requests: AtomicU64::new(0),
         }
-    }
-
-    /// Items DynamoDB read for this process so far (its `ScannedCount`s and the items of its
-    /// gets): how tests and the benchmark check that a page costs reads in proportion to its size.
-    #[cfg(feature = "testing")]
-    pub fn items_read(&self) -> u64 {
-        self.items_read.load(Ordering::Relaxed)
-    }
-
-    /// Read requests (gets, query pages, batch gets) this process sent so far: how tests check
-    /// that a request costs a bounded number of round trips.
-    #[cfg(feature = "testing")]
-    pub fn read_requests(&self) -> u64 {
-        self.read_requests.load(Ordering::Relaxed)
     }
 
     /// Opens the connection to DynamoDB (DNS, TCP, TLS) with a read of a key that never exists,
@@ -113,18 +91,6 @@ impl Store {
         if let Err(err) = outcome {
             tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "DynamoDB prewarm failed");
         }
-    }
-
-    fn count_request(&self) {
-        #[cfg(feature = "testing")]
-        self.read_requests.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn count_reads(&self, items: usize) {
-        #[cfg(feature = "testing")]
-        self.items_read.fetch_add(items as u64, Ordering::Relaxed);
-        #[cfg(not(feature = "testing"))]
-        let _ = items;
     }
 
     /// Stores a new resource with the items that go with it; 409 when a unique value is taken,
@@ -154,16 +120,12 @@ impl Store {
             actions.extend(also);
         }
         // Only a transaction conflict is transient here: the id is new.
-        let unconditional = Preconditions::default();
-        for attempt in 0..MAX_ATTEMPTS {
-            if self
-                .settle(actions.clone(), &unconditional, attempt)
-                .await?
-            {
-                return Ok(carried);
-            }
-        }
-        Err(StoreError::Contended)
+        let (actions, unconditional) = (&actions, &Preconditions::default());
+        retrying(|attempt| async move {
+            let landed = self.settle(actions.clone(), unconditional, attempt).await?;
+            Ok::<_, StoreError>(landed.then_some(carried))
+        })
+        .await
     }
 
     /// The resource with this id in this tenant, read consistently.
@@ -208,14 +170,15 @@ impl Store {
         tenant: &TenantId,
         id: &ResourceId,
         preconditions: &Preconditions,
-        mut change: F,
+        change: F,
     ) -> Result<T, E>
     where
         Self: Companions<T>,
-        F: FnMut(&T) -> Result<T, E>,
+        F: Fn(&T) -> Result<T, E>,
         E: From<StoreError>,
     {
-        for attempt in 0..MAX_ATTEMPTS {
+        let change = &change;
+        retrying(|attempt| async move {
             let current: T = self.existing(tenant, id, preconditions).await?;
             let next = change(&current)?;
             let mut actions = vec![(
@@ -223,11 +186,10 @@ impl Store {
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), Some(&next))?);
-            if self.settle(actions, preconditions, attempt).await? {
-                return Ok(next);
-            }
-        }
-        Err(StoreError::Contended.into())
+            let landed = self.settle(actions, preconditions, attempt).await?;
+            Ok(landed.then_some(next))
+        })
+        .await
     }
 
     /// Deletes a resource and the items that go with it, conditional on the version read.
@@ -240,18 +202,17 @@ impl Store {
     where
         Self: Companions<T>,
     {
-        for attempt in 0..MAX_ATTEMPTS {
+        retrying(|attempt| async move {
             let current: T = self.existing(tenant, id, preconditions).await?;
             let mut actions = vec![(
                 self.delete_versioned::<T>(tenant, &current, None)?,
                 Guard::Version,
             )];
             actions.extend(self.companions(tenant, Some(&current), None)?);
-            if self.settle(actions, preconditions, attempt).await? {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Contended)
+            let landed = self.settle(actions, preconditions, attempt).await?;
+            Ok::<_, StoreError>(landed.then_some(()))
+        })
+        .await
     }
 
     /// The current resource: `NotFound` when missing, `PreconditionFailed` when the
@@ -285,8 +246,6 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        self.count_request();
-        self.count_reads(usize::from(output.item.is_some()));
         Ok(output.item)
     }
 
@@ -366,8 +325,6 @@ impl Store {
                 .consistent_read(true)
                 .send()
                 .await?;
-            self.count_request();
-            self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
             items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             if start.is_none() || limit.is_some_and(|limit| items.len() >= limit) {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 use super::StoreError;
-use super::write::backoff;
+use super::retry::backoff;
 use super::{Store, keys};
 use crate::contact::Contact;
 use crate::identity::TenantId;
@@ -31,7 +31,7 @@ impl Store {
             if let Some(email) = contact.email_key() {
                 let mut guard = keys::item(keys::tenant(tenant), keys::email(&email));
                 guard.insert(
-                    "contactId".into(),
+                    keys::CONTACT_ID.into(),
                     AttributeValue::S(contact.id.to_string()),
                 );
                 items.push(guard);

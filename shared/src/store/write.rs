@@ -4,20 +4,17 @@
 //! (a taken value, a missing group, a retry or `Stale` for a stale version).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::StoreError;
+use super::retry::backoff;
 use super::{Store, Stored, keys};
 use crate::identity::TenantId;
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
 
-/// How often a write that lost a race is retried before the client is told 409.
-pub(super) const MAX_ATTEMPTS: u32 = 30;
 /// DynamoDB's limit on the items of one transaction.
 pub(super) const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -36,8 +33,12 @@ pub enum Guard {
     Claim,
 }
 
-/// An extra condition expression and the values it names.
-pub(super) type Condition<'a> = (&'a str, Vec<(&'a str, AttributeValue)>);
+/// An extra condition of a write: its expression, and the attribute names and values it names.
+pub(super) struct Condition<'a> {
+    pub expression: &'a str,
+    pub names: Vec<(&'a str, &'a str)>,
+    pub values: Vec<(&'a str, AttributeValue)>,
+}
 
 /// One item of a write transaction, with what its failed condition means.
 pub type Action = (TransactWriteItem, Guard);
@@ -72,7 +73,7 @@ impl Store {
                 .expression_attribute_names("#pk", keys::PK),
             Some(version) => put
                 .condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
+                .expression_attribute_names("#v", keys::VERSION)
                 .expression_attribute_values(":v", number(version)),
         };
         Ok(TransactWriteItem::builder()
@@ -87,9 +88,13 @@ impl Store {
         resource: &T,
         also: Option<Condition<'_>>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (condition, values) = match also {
-            Some((extra, values)) => (format!("#v = :v AND {extra}"), values),
-            None => ("#v = :v".to_string(), Vec::new()),
+        let (condition, names, values) = match also {
+            Some(also) => (
+                format!("#v = :v AND {}", also.expression),
+                also.names,
+                also.values,
+            ),
+            None => ("#v = :v".to_string(), Vec::new(), Vec::new()),
         };
         let mut delete = Delete::builder()
             .table_name(&self.table)
@@ -98,8 +103,11 @@ impl Store {
                 keys::of::<T>(resource.id()),
             )))
             .condition_expression(condition)
-            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#v", keys::VERSION)
             .expression_attribute_values(":v", number(resource.version()));
+        for (placeholder, name) in names {
+            delete = delete.expression_attribute_names(placeholder, name);
+        }
         for (name, value) in values {
             delete = delete.expression_attribute_values(name, value);
         }
@@ -281,13 +289,6 @@ pub(super) async fn stale(preconditions: &Preconditions, attempt: u32) -> Result
     } else {
         Err(StoreError::Stale)
     }
-}
-
-/// Full-jitter exponential backoff, 2 ms doubling to at most 64 ms, so racing writers spread out.
-pub(super) async fn backoff(attempt: u32) {
-    let ceiling_ms = 2u64 << attempt.min(5);
-    let jitter = RandomState::new().hash_one(attempt) % ceiling_ms;
-    tokio::time::sleep(Duration::from_millis(jitter + 1)).await;
 }
 
 #[cfg(test)]

@@ -17,16 +17,19 @@ use crate::config::{Config, JwtKey, Secret};
 use crate::endpoints;
 use crate::envelope::Reply;
 use crate::error::ApiError;
+use crate::store::keys;
 
 mod actions;
 mod dispatch;
 mod exchange;
 mod jwks_server;
+mod reads;
 
 pub use actions::ActionLog;
 use exchange::assert_envelope;
 pub use exchange::{TestRequest, TestResponse};
 pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
+pub use reads::ReadMeter;
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";
@@ -38,6 +41,7 @@ pub struct TestApp {
     client: aws_sdk_dynamodb::Client,
     table: String,
     actions: ActionLog,
+    reads: ReadMeter,
 }
 
 impl Config {
@@ -75,8 +79,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let table = config.table_name.clone();
     let sdk = crate::sdk_config().await;
     let actions = ActionLog::default();
+    let reads = ReadMeter::default();
     let recorded = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .interceptor(actions.clone())
+        .interceptor(reads.clone())
         .build();
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     TestApp {
@@ -87,6 +93,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client,
         table,
         actions,
+        reads,
     }
 }
 
@@ -169,6 +176,11 @@ impl TestApp {
             crate::apikey::ApiKey::generate(&tenant, scopes, "2026-01-01T00:00:00.000Z").unwrap();
         self.app.store.put_api_key(&key).await.unwrap();
         (key.key_id.clone(), format!("{}:{secret}", key.key_id))
+    }
+
+    /// What this app's requests read so far.
+    pub fn reads(&self) -> &ReadMeter {
+        &self.reads
     }
 
     /// The DynamoDB actions this app's requests needed so far, as IAM names them.
@@ -270,10 +282,11 @@ impl TestApp {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_values(
                 ":pk",
-                AttributeValue::S(format!("TENANT#{}", self.tenant)),
+                keys::tenant(&crate::identity::TenantId::parse(&self.tenant).unwrap()),
             )
             .consistent_read(true)
             .send()
@@ -282,7 +295,7 @@ impl TestApp {
         let mut keys: Vec<String> = output
             .items()
             .iter()
-            .filter_map(|item: &HashMap<String, AttributeValue>| item.get("sk"))
+            .filter_map(|item: &HashMap<String, AttributeValue>| item.get(keys::SK))
             .filter_map(|sk| sk.as_s().ok().cloned())
             .collect();
         keys.sort();

@@ -218,17 +218,15 @@ async fn a_page_number_skips_earlier_pages_in_a_few_round_trips() {
         .seed_contacts(&tenant, &contacts)
         .await
         .unwrap();
-    let store = &app.app.store;
-
-    let before = store.read_requests();
+    let before = app.reads().read_requests();
     let response = app.list("?limit=1&page=120").await;
-    let requests = store.read_requests() - before;
+    let requests = app.reads().read_requests() - before;
     assert_eq!(response.data()["items"][0]["id"], json!(contacts[119].id));
     assert!(requests <= 3, "page 120 of 1 took {requests} round trips");
 
-    let before = store.read_requests();
+    let before = app.reads().read_requests();
     let response = app.list(&format!("?group={group}&limit=1&page=60")).await;
-    let requests = store.read_requests() - before;
+    let requests = app.reads().read_requests() - before;
     assert_eq!(response.data()["items"][0]["id"], json!(contacts[118].id));
     assert!(
         requests <= 4,

@@ -11,11 +11,12 @@ use crate::App;
 use crate::clock::now;
 use crate::envelope::Reply;
 use crate::error::ApiError;
-use crate::http::{PROJECTION_PARAMETERS, Projection, Query, json_body, path_id};
+use crate::http::{Query, json_body, path_id};
 use crate::idempotency::{IdempotencyKey, StoredReply};
 use crate::identity::Scope;
 use crate::patch::ResourcePatch;
 use crate::preconditions::{Preconditions, etag, http_date, not_modified};
+use crate::projection::{PROJECTION_PARAMETERS, Projection};
 use crate::resource::{Resource, ResourceId};
 use crate::store::{Companions, Store, Stored};
 
