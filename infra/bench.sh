@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: release builds as Lambda ships them, the criterion request-path benchmark, then
-# every function measured by infra/bench.py. See README.md, "Performance".
+# every function measured by infra/bench/ (python -m bench). See docs/performance.md.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -10,4 +10,4 @@ cargo lambda build --release >&2
 echo "== criterion: shared/benches/request_path.rs" >&2
 cargo bench -p shared --bench request_path -- --warm-up-time 1 --measurement-time 2 >&2
 echo "== measuring every function" >&2
-"$PY" infra/bench.py "$@"
+PYTHONPATH="$ROOT/infra" "$PY" -m bench "$@"

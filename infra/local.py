@@ -195,10 +195,9 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = "3600") -> None:
-    secret = os.environ.get("JWT_SECRET")
-    if not secret:
-        sys.exit("JWT_SECRET is not set")
+def mint(secret: str, tenant: str, scopes: str, ttl: int) -> str:
+    """An HS256 token for `tenant` with `scopes` (space- or comma-separated), valid `ttl` seconds:
+    what `make token` prints and what the bench sends."""
     now = int(time.time())
     header = {"alg": "HS256", "typ": "JWT"}
     claims = {
@@ -206,13 +205,20 @@ def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = 
         "tenant": tenant,
         "scope": scopes.replace(",", " "),
         "iat": now,
-        "exp": now + int(ttl),
+        "exp": now + ttl,
     }
     signing_input = ".".join(
         b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
     )
     signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
-    print(f"{signing_input}.{b64url(signature)}")
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def token(tenant: str, scopes: str = "contacts:read contacts:write", ttl: str = "3600") -> None:
+    secret = os.environ.get("JWT_SECRET")
+    if not secret:
+        sys.exit("JWT_SECRET is not set")
+    print(mint(secret, tenant, scopes, int(ttl)))
 
 
 def stream_records(client, streams, table: str, iterators: dict) -> list:

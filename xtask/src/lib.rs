@@ -8,7 +8,8 @@
 //! - `template.yaml`, between the markers: each function's resource (events, environment,
 //!   policies), log group and alarms;
 //! - `shared/src/testing/dispatch.rs`: `TestApp::call`, a function's handler by name;
-//! - `infra/functions.json`: the functions the bench measures, with their secrets.
+//! - `infra/bench/table.json`: the functions the bench measures, with their secrets, and the
+//!   key names its stream events carry.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -61,8 +62,8 @@ pub fn outputs(root: &Path) -> Result<Vec<Output>, String> {
         contents: rustfmt(&dispatch_rs())?,
     });
     outputs.push(Output {
-        path: "infra/functions.json".into(),
-        contents: functions_json(),
+        path: "infra/bench/table.json".into(),
+        contents: bench_table(),
     });
     Ok(outputs)
 }
@@ -482,9 +483,11 @@ impl TestApp {{
     )
 }
 
-/// The functions the bench measures: name, kind and the secrets each is given.
-fn functions_json() -> String {
-    let mut out = String::from("[\n");
+/// What the bench reads of the route table and the key layout: each function's name, kind and
+/// the secrets it is given, and the key names a stream event of a contact write carries.
+fn bench_table() -> String {
+    use shared::store::keys;
+    let mut out = String::from("{\n  \"functions\": [\n");
     for (i, function) in FUNCTIONS.iter().enumerate() {
         let kind = match function.kind {
             Kind::Http => "http",
@@ -493,13 +496,21 @@ fn functions_json() -> String {
         };
         let _ = writeln!(
             out,
-            "  {{\"name\": \"{}\", \"kind\": \"{kind}\", \"token_key\": {}, \"cursor_key\": {}}}{}",
+            "    {{\"name\": \"{}\", \"kind\": \"{kind}\", \"token_key\": {}, \"cursor_key\": {}}}{}",
             function.name,
             function.needs.token_key,
             function.needs.cursor_key,
             if i + 1 < FUNCTIONS.len() { "," } else { "" }
         );
     }
-    out.push_str("]\n");
+    let _ = write!(
+        out,
+        "  ],\n  \"keys\": {{\"pk\": \"{}\", \"sk\": \"{}\", \"tenant\": \"{}\", \"contact\": \"{}\", \"version\": \"{}\"}}\n}}\n",
+        keys::PK,
+        keys::SK,
+        keys::TENANT_PREFIX,
+        keys::CONTACT_PREFIX,
+        keys::VERSION
+    );
     out
 }

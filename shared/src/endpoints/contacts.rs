@@ -1,17 +1,16 @@
 //! The contact functions: create, read, replace, patch and delete one contact (through the
 //! shared steps of `crud`), and bulk delete.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use futures::StreamExt;
-use lambda_http::{Request, RequestExt};
+use lambda_http::Request;
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::batch::{self, Status};
 use super::crud::{create_one, delete_one, patch_one, read_one, replace_one};
 use super::idempotent;
 use crate::App;
-use crate::app::OPERATION_TIMEOUT;
-use crate::clock::since_epoch;
 use crate::contact::Contact;
 use crate::envelope::Reply;
 use crate::error::ApiError;
@@ -20,14 +19,9 @@ use crate::idempotency::IdempotencyKey;
 use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
-use crate::store::StoreError;
 
 /// How many ids one bulk delete takes.
 const MAX_BULK_IDS: usize = 100;
-/// How long a bulk delete may keep starting deletes when there is no Lambda deadline to go by.
-const BULK_BUDGET: Duration = Duration::from_secs(8);
-/// How many deletes of one bulk delete run at once.
-pub(super) const BULK_CONCURRENCY: usize = 8;
 
 /// `POST /v1/contacts`
 pub async fn create_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
@@ -59,68 +53,51 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let ids = bulk_ids(&json_body(&request)?)?;
-    let deadline = start_deadline(request.lambda_context_ref().map(|c| c.deadline));
+    let deadline = batch::deadline(&request);
     let tenant = &principal.tenant;
     idempotent::run(app, tenant, key, |_| async move {
         let results = bulk_delete(app, tenant, ids, deadline).await;
-        let deleted = results.iter().filter(|r| r["success"] == true).count();
+        let deleted = batch::count(&results, Status::Deleted, |r| r.status);
         Reply::ok(&json!({"results": results, "deleted": deleted}))
     })
     .await
 }
 
-/// Deletes each id on its own, a few at a time; an id whose delete would start after
-/// `deadline` is not tried and reported `unavailable`, so the function answers before Lambda
-/// stops it.
+/// Deletes each id on its own (see `batch::run`): a malformed id is `invalid_id` at once, an id
+/// reached after `deadline` is `unavailable` and not tried.
 pub async fn bulk_delete(
     app: &App,
     tenant: &TenantId,
     ids: Vec<String>,
     deadline: Instant,
-) -> Vec<Value> {
-    futures::stream::iter(ids)
-        .map(|raw| async move {
-            let Some(id) = ResourceId::parse(&raw) else {
-                return bulk_result(raw, "invalid_id");
-            };
-            if Instant::now() >= deadline {
-                return bulk_result(raw, "unavailable");
-            }
+) -> Vec<BulkResult> {
+    let items = ids
+        .into_iter()
+        .map(|raw| match ResourceId::parse(&raw) {
+            Some(id) => Ok((raw, id)),
+            None => Err(BulkResult::new(raw, Status::InvalidId)),
+        })
+        .collect::<Vec<_>>();
+    batch::run(
+        items,
+        deadline,
+        |_, (raw, _)| BulkResult::new(raw, Status::Unavailable),
+        |_, (raw, id)| async move {
             let outcome = app
                 .store
                 .delete::<Contact>(tenant, &id, &Preconditions::default())
-                .await;
+                .await
+                .map_err(ApiError::from);
             let status = match outcome {
-                Ok(()) => "deleted",
-                Err(StoreError::NotFound(_)) => "not_found",
-                Err(StoreError::Unavailable | StoreError::Interrupted) => "unavailable",
-                Err(err) => {
-                    tracing::error!(error = ?err, "bulk delete of one contact failed");
-                    "error"
-                }
+                Ok(()) => Status::Deleted,
+                Err(err) => batch::failed(&err, |err| {
+                    matches!(err, ApiError::NotFound(_)).then_some(Status::NotFound)
+                }),
             };
-            bulk_result(raw, status)
-        })
-        .buffered(BULK_CONCURRENCY)
-        .collect()
-        .await
-}
-
-/// The last moment a delete may start: a DynamoDB call's whole time budget before the
-/// invocation's deadline (epoch milliseconds, from the Lambda context), or a budget of its own
-/// where there is no context.
-pub(super) fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
-    let now = Instant::now();
-    let remaining = invocation_deadline_ms.and_then(|deadline| {
-        let left = u128::from(deadline).checked_sub(since_epoch().as_millis())?;
-        Some(Duration::from_millis(
-            u64::try_from(left).unwrap_or(u64::MAX),
-        ))
-    });
-    match remaining {
-        Some(left) => now + left.saturating_sub(OPERATION_TIMEOUT + Duration::from_millis(500)),
-        None => now + BULK_BUDGET,
-    }
+            BulkResult::new(raw, status)
+        },
+    )
+    .await
 }
 
 /// The ids of a bulk delete body, each once, in first-seen order: 400 without an `ids` (or, as
@@ -174,21 +151,33 @@ pub fn bulk_ids(body: &Value) -> Result<Vec<String>, ApiError> {
 /// The members a bulk delete body may have: `ids`, or `link_ids` (its other name).
 const BULK_ID_MEMBERS: [&str; 2] = ["ids", "link_ids"];
 
-/// One id's result: the project's `id`, `success` and `status`, and the same as link-style clients read it
-/// (`link_id`, `extended_info`: `deleted` or `entity_not_found`, null for what it has no word for).
-fn bulk_result(id: String, status: &str) -> Value {
-    let extended_info = match status {
-        "deleted" => json!("deleted"),
-        "not_found" | "invalid_id" => json!("entity_not_found"),
-        _ => Value::Null,
-    };
-    json!({
-        "id": id,
-        "success": status == "deleted",
-        "status": status,
-        "link_id": id,
-        "extended_info": extended_info,
-    })
+/// One id's result: the project's `id`, `success` and `status`, and the same as link-style
+/// clients read it (`link_id`, `extended_info`: `deleted` or `entity_not_found`, null for what
+/// it has no word for).
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResult {
+    pub id: String,
+    pub success: bool,
+    pub status: Status,
+    pub link_id: String,
+    pub extended_info: Option<&'static str>,
+}
+
+impl BulkResult {
+    fn new(id: String, status: Status) -> Self {
+        let extended_info = match status {
+            Status::Deleted => Some("deleted"),
+            Status::NotFound | Status::InvalidId => Some("entity_not_found"),
+            _ => None,
+        };
+        Self {
+            link_id: id.clone(),
+            id,
+            success: status == Status::Deleted,
+            status,
+            extended_info,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -228,11 +217,11 @@ mod tests {
             assert_eq!(got, Some(status), "{body}");
         }
         assert_eq!(
-            bulk_result("x".into(), "invalid_id")["extended_info"],
+            json!(BulkResult::new("x".into(), Status::InvalidId))["extended_info"],
             "entity_not_found"
         );
         assert_eq!(
-            bulk_result("x".into(), "unavailable")["extended_info"],
+            json!(BulkResult::new("x".into(), Status::Unavailable))["extended_info"],
             Value::Null
         );
     }

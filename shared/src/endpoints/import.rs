@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
-use futures::StreamExt;
-use lambda_http::{Request, RequestExt};
+use lambda_http::Request;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::contacts::{BULK_CONCURRENCY, start_deadline};
+use super::batch::{self, Status};
 use super::idempotent;
 use crate::App;
 use crate::clock::now;
@@ -20,7 +20,7 @@ use crate::http::json_body;
 use crate::idempotency::IdempotencyKey;
 use crate::identity::{Scope, TenantId};
 use crate::preconditions::Preconditions;
-use crate::resource::Resource;
+use crate::resource::{Resource, ResourceId};
 use crate::store::StoreError;
 
 /// How many contacts one import takes.
@@ -33,12 +33,12 @@ pub async fn import_contacts(app: &App, request: Request) -> Result<Reply, ApiEr
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let items = import_items(json_body(&request)?)?;
-    let deadline = start_deadline(request.lambda_context_ref().map(|c| c.deadline));
+    let deadline = batch::deadline(&request);
     let tenant = &principal.tenant;
     idempotent::run(app, tenant, key, |_| async move {
         let results = import(app, tenant, items, deadline).await;
-        let count = |status: &str| results.iter().filter(|r| r["status"] == status).count();
-        let (created, updated) = (count("created"), count("updated"));
+        let count = |status| batch::count(&results, status, |r| r.status);
+        let (created, updated) = (count(Status::Created), count(Status::Updated));
         let failed = results.len() - created - updated;
         Reply::ok(&json!({
             "results": results, "created": created, "updated": updated, "failed": failed
@@ -77,109 +77,97 @@ pub fn import_items(body: Value) -> Result<Vec<Value>, ApiError> {
     Ok(items)
 }
 
-/// Writes every valid item, a few at a time; the result of each, in the order given. An item
-/// whose write would start after `deadline` is not tried and reported `unavailable`.
+/// Writes every valid item (see `batch::run`); the result of each, in the order given. An
+/// invalid item, or one whose address an earlier item has, is answered at once; an item reached
+/// after `deadline` is `unavailable` and not tried.
 pub async fn import(
     app: &App,
     tenant: &TenantId,
     items: Vec<Value>,
     deadline: Instant,
-) -> Vec<Value> {
-    let drafts: Vec<Result<ContactDraft, ApiError>> =
-        items.iter().map(ContactDraft::parse).collect();
-    // An address given twice would make two items race for one contact: the first one wins.
-    let mut first_with: Vec<(String, usize)> = Vec::new();
-    let mut repeats: Vec<Option<usize>> = vec![None; drafts.len()];
-    for (index, draft) in drafts.iter().enumerate() {
-        if let Ok(ContactDraft {
-            email: Some(email), ..
-        }) = draft
-        {
-            let key = email.unique_key();
-            match first_with.iter().find(|(k, _)| *k == key) {
-                Some((_, first)) => repeats[index] = Some(*first),
-                None => first_with.push((key, index)),
-            }
-        }
-    }
-    futures::stream::iter(drafts.into_iter().zip(repeats).enumerate())
-        .map(|(index, (draft, repeat))| async move {
-            let draft = match (draft, repeat) {
-                (Err(err), _) => return result(index, None, "invalid", Some(&err)),
-                (Ok(_), Some(first)) => {
-                    let err = ApiError::Conflict(Problem::field(
-                        "email",
-                        format!("is the e-mail address of item {first} of this import"),
-                    ));
-                    return result(index, None, "conflict", Some(&err));
-                }
-                (Ok(draft), None) => draft,
-            };
-            if Instant::now() >= deadline {
-                return result(index, None, "unavailable", None);
-            }
+) -> Vec<ImportResult> {
+    let drafts = first_of_each_address(items.iter().map(ContactDraft::parse).collect());
+    batch::run(
+        drafts,
+        deadline,
+        |index, _| ImportResult::failed(index, Status::Unavailable, None),
+        |index, draft| async move {
             match upsert(app, tenant, draft).await {
-                Ok((contact, created)) => {
-                    let status = if created { "created" } else { "updated" };
-                    result(index, Some(&contact), status, None)
+                Ok((contact, Written::Created)) => {
+                    ImportResult::written(index, &contact, Status::Created)
+                }
+                Ok((contact, Written::Updated)) => {
+                    ImportResult::written(index, &contact, Status::Updated)
                 }
                 Err(err) => {
-                    let status = match err {
-                        ApiError::Malformed(_) | ApiError::Unprocessable(_) => "invalid",
-                        ApiError::Conflict(_) => "conflict",
-                        ApiError::Unavailable | ApiError::Interrupted => "unavailable",
-                        _ => {
-                            tracing::error!(error = ?err, "import of one contact failed");
-                            "error"
+                    let status = batch::failed(&err, |err| match err {
+                        ApiError::Malformed(_) | ApiError::Unprocessable(_) => {
+                            Some(Status::Invalid)
                         }
-                    };
-                    result(index, None, status, Some(&err))
+                        ApiError::Conflict(_) => Some(Status::Conflict),
+                        _ => None,
+                    });
+                    ImportResult::failed(index, status, Some(&err))
                 }
             }
-        })
-        .buffered(BULK_CONCURRENCY)
-        .collect()
-        .await
+        },
+    )
+    .await
 }
 
-/// Replaces the contact holding the draft's e-mail address, or creates one; says whether it
-/// created. A contact that loses or changes that address meanwhile is looked up again.
+/// The drafts to write, each parsed item answered at once when it is invalid or when an earlier
+/// item has its address (two items would race for one contact: the first one wins).
+fn first_of_each_address(
+    drafts: Vec<Result<ContactDraft, ApiError>>,
+) -> Vec<Result<ContactDraft, ImportResult>> {
+    let mut first_with: Vec<(String, usize)> = Vec::new();
+    drafts
+        .into_iter()
+        .enumerate()
+        .map(|(index, draft)| {
+            let draft =
+                draft.map_err(|err| ImportResult::failed(index, Status::Invalid, Some(&err)))?;
+            let Some(key) = draft.email.as_ref().map(|email| email.unique_key()) else {
+                return Ok(draft);
+            };
+            if let Some((_, first)) = first_with.iter().find(|(k, _)| *k == key) {
+                let err = ApiError::Conflict(Problem::field(
+                    "email",
+                    format!("is the e-mail address of item {first} of this import"),
+                ));
+                return Err(ImportResult::failed(index, Status::Conflict, Some(&err)));
+            }
+            first_with.push((key, index));
+            Ok(draft)
+        })
+        .collect()
+}
+
+/// Whether an item made a contact or replaced one.
+enum Written {
+    Created,
+    Updated,
+}
+
+/// Replaces the contact holding the draft's e-mail address, or creates one. A contact that
+/// loses or changes that address meanwhile is looked up again.
 async fn upsert(
     app: &App,
     tenant: &TenantId,
     draft: ContactDraft,
-) -> Result<(Contact, bool), ApiError> {
+) -> Result<(Contact, Written), ApiError> {
     let Some(email) = draft.email.as_ref().map(|email| email.unique_key()) else {
         return create(app, tenant, draft).await;
     };
     for _ in 0..MATCH_ATTEMPTS {
         // The guard names the contact; the update reads it and checks it still holds the address.
-        match app.store.contact_id_by_email(tenant, &email).await? {
-            Some(id) => {
-                let replaced = app
-                    .store
-                    .update(
-                        tenant,
-                        &id,
-                        &Preconditions::default(),
-                        |current: &Contact| {
-                            if current.email_key().as_deref() != Some(email.as_str()) {
-                                return Err(StoreError::NotFound("contact"));
-                            }
-                            Ok(current.replaced_by(draft.clone(), &now()))
-                        },
-                    )
-                    .await;
-                match replaced {
-                    Ok(contact) => return Ok((contact, false)),
-                    Err(StoreError::NotFound(_)) => continue,
-                    Err(err) => return Err(err.into()),
-                }
-            }
-            None => match create(app, tenant, draft.clone()).await {
-                Err(ApiError::Conflict(problem)) if problem.field.as_deref() == Some("email") => {}
-                outcome => return outcome,
-            },
+        let matched = app.store.contact_id_by_email(tenant, &email).await?;
+        let outcome = match matched {
+            Some(id) => replace_holder(app, tenant, &id, &email, &draft).await,
+            None => create_unless_taken(app, tenant, &draft).await,
+        };
+        if let Some(done) = outcome? {
+            return Ok(done);
         }
     }
     Err(ApiError::Conflict(Problem::field(
@@ -188,28 +176,94 @@ async fn upsert(
     )))
 }
 
+/// Replaces contact `id` if it still holds the address `email`; `None` when it no longer does
+/// (or is gone): look the address up again.
+async fn replace_holder(
+    app: &App,
+    tenant: &TenantId,
+    id: &ResourceId,
+    email: &str,
+    draft: &ContactDraft,
+) -> Result<Option<(Contact, Written)>, ApiError> {
+    let replaced = app
+        .store
+        .update(
+            tenant,
+            id,
+            &Preconditions::default(),
+            |current: &Contact| {
+                if current.email_key().as_deref() != Some(email) {
+                    return Err(StoreError::NotFound(Contact::NAME));
+                }
+                Ok(current.replaced_by(draft.clone(), &now()))
+            },
+        )
+        .await;
+    match replaced {
+        Ok(contact) => Ok(Some((contact, Written::Updated))),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Creates the contact; `None` when another writer took its address meanwhile: look it up again.
+async fn create_unless_taken(
+    app: &App,
+    tenant: &TenantId,
+    draft: &ContactDraft,
+) -> Result<Option<(Contact, Written)>, ApiError> {
+    let contact = Contact::create(draft.clone(), &now());
+    match app.store.create(tenant, &contact).await {
+        Ok(()) => Ok(Some((contact, Written::Created))),
+        Err(StoreError::EmailTaken) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 async fn create(
     app: &App,
     tenant: &TenantId,
     draft: ContactDraft,
-) -> Result<(Contact, bool), ApiError> {
+) -> Result<(Contact, Written), ApiError> {
     let contact = Contact::create(draft, &now());
     app.store.create(tenant, &contact).await?;
-    Ok((contact, true))
+    Ok((contact, Written::Created))
 }
 
-/// One item's result: `index`, `status`, the contact's `id` when written, and the errors of an
-/// item that was not (as the envelope words them).
-fn result(index: usize, contact: Option<&Contact>, status: &str, err: Option<&ApiError>) -> Value {
-    let mut result = json!({"index": index, "status": status});
-    if let Some(contact) = contact {
-        result["id"] = json!(contact.id());
-        result["version"] = json!(contact.version());
+/// One item's result: `index`, `status`, the contact's `id` and `version` when written, and the
+/// errors of an item that was not (as the envelope words them).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportResult {
+    pub index: usize,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<ResourceId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<Value>>,
+}
+
+impl ImportResult {
+    fn written(index: usize, contact: &Contact, status: Status) -> Self {
+        Self {
+            index,
+            status,
+            id: Some(*contact.id()),
+            version: Some(contact.version()),
+            errors: None,
+        }
     }
-    if let Some(err) = err {
-        result["errors"] = Value::Array(error_entries(err));
+
+    fn failed(index: usize, status: Status, err: Option<&ApiError>) -> Self {
+        Self {
+            index,
+            status,
+            id: None,
+            version: None,
+            errors: err.map(error_entries),
+        }
     }
-    result
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
 //! - [`lists`]: paging, filters and cursors of the two lists;
-//! - [`idempotent`]: a request run under its `Idempotency-Key`; [`import`]: bulk upsert;
+//! - [`batch`]: the engine of bulk delete and [`import`] (bulk upsert): concurrency, deadline,
+//!   typed outcomes; [`idempotent`]: a request run under its `Idempotency-Key`;
 //! - [`changes`]: the change feed and its stream consumer.
 
+pub mod batch;
 pub mod changes;
 pub mod contacts;
 pub mod crud;

@@ -330,7 +330,10 @@ async fn a_bulk_delete_past_its_deadline_starts_no_delete_and_reports_unavailabl
         std::time::Instant::now(),
     )
     .await;
+    let results = serde_json::to_value(results).unwrap();
     let statuses: Vec<&str> = results
+        .as_array()
+        .unwrap()
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect();

@@ -1,0 +1,99 @@
+"""One function's figures: its init over fresh processes (as built, and as deployed), its first
+and warm invocations, its memory and its DynamoDB calls."""
+
+import json
+import os
+import statistics
+import sys
+import uuid
+from pathlib import Path
+
+from . import ROOT
+from .proxy import CountingProxy
+from .runtime import Function
+from .scenarios import answered, scenarios
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import local  # noqa: E402
+
+INIT_RUNS = int(os.environ.get("BENCH_INIT_RUNS", "10"))
+WARM_RUNS = int(os.environ.get("BENCH_WARM_RUNS", "200"))
+
+
+def criterion_us(name: str) -> float | None:
+    estimates = ROOT / "target" / "criterion" / name / "new" / "estimates.json"
+    if not estimates.exists():
+        return None
+    return round(json.loads(estimates.read_text())["mean"]["point_estimate"] / 1000, 1)
+
+
+def init_ms(name: str, env: dict) -> list[float]:
+    inits = []
+    for _ in range(INIT_RUNS):
+        fresh = Function(name, env)
+        inits.append(fresh.init_ms)
+        fresh.stop()
+    return inits
+
+
+def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> dict:
+    table = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    # No consumer runs here; without the stream moto does not copy it per transaction.
+    local.create_table(f"http://127.0.0.1:{moto_port}", table, "--without-stream")
+    proxy = CountingProxy(moto_port)
+    values_env = dict(values_env, TABLE_NAME=table, AWS_ENDPOINT_URL_DYNAMODB=proxy.url)
+    env = dict(deployed_env, TABLE_NAME=table, AWS_ENDPOINT_URL_DYNAMODB=proxy.url)
+    scenario = scenarios(env, WARM_RUNS + 1)[name]
+    state = scenario.setup()
+
+    inits = init_ms(name, values_env)
+    # As deployed: the secrets read from Secrets Manager (one local round trip each, at once),
+    # then with the DynamoDB connection opened during init too (DYNAMODB_PREWARM).
+    secrets_inits = init_ms(name, env)
+    prewarmed_inits, prewarmed_firsts = [], []
+    for i in range(INIT_RUNS):
+        fresh = Function(name, dict(env, DYNAMODB_PREWARM="true"))
+        prewarmed_inits.append(fresh.init_ms)
+        if i < 3 and scenario.expected != 204:
+            elapsed, _ = fresh.invoke(scenario.request(state, 0))
+            prewarmed_firsts.append(elapsed)
+        fresh.stop()
+
+    function = Function(name, env)
+    try:
+        first_ms, response = function.invoke(scenario.request(state, 0))
+        assert answered(response, scenario.expected), (name, response)
+        before = proxy.snapshot()
+        warm = []
+        for i in range(1, WARM_RUNS + 1):
+            elapsed, response = function.invoke(scenario.request(state, i))
+            assert answered(response, scenario.expected), (name, i, response)
+            warm.append(elapsed)
+        after = proxy.snapshot()
+        rss = function.peak_rss_kb()
+    finally:
+        function.stop()
+        proxy.close()
+
+    calls = {op: (after.get(op, 0) - before.get(op, 0)) / WARM_RUNS for op in after}
+    calls = {op: round(c, 2) for op, c in calls.items() if c}
+    zip_path = ROOT / "target" / "lambda" / name / "bootstrap.zip"
+    warm.sort()
+    return {
+        "function": name,
+        "zip_bytes": zip_path.stat().st_size if zip_path.exists() else None,
+        "init_ms": {"median": round(statistics.median(inits), 2), "max": round(max(inits), 2), "runs": len(inits)},
+        "first_invoke_ms": round(first_ms, 2),
+        "deployed": {
+            "secrets_init_ms_median": round(statistics.median(secrets_inits), 2),
+            "init_ms_median": round(statistics.median(prewarmed_inits), 2),
+            "first_invoke_ms_median": round(statistics.median(prewarmed_firsts), 2) if prewarmed_firsts else None,
+        },
+        "warm_p50_ms": round(warm[len(warm) // 2], 2),
+        "warm_p99_ms": round(warm[min(len(warm) - 1, int(len(warm) * 0.99))], 2),
+        "warm_runs": len(warm),
+        "peak_rss_kb": rss,
+        "ddb_calls": round(sum(calls.values()), 2),
+        "ddb_calls_by_operation": calls,
+        "handler_us": criterion_us(name),
+    }

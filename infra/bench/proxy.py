@@ -1,0 +1,55 @@
+"""A forwarding proxy in front of the local DynamoDB that counts requests by operation."""
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler
+
+from .runtime import QuietServer
+
+
+class CountingProxy:
+    """Forwards every request to the local DynamoDB and counts them by operation."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # As in the Runtime API emulator: no Nagle delay on the answers.
+            disable_nagle_algorithm = True
+
+            def log_message(self, *_):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                target = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
+                with proxy.lock:
+                    proxy.counts[target] = proxy.counts.get(target, 0) + 1
+                upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream.request("POST", self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.counts)
+
+    def close(self) -> None:
+        self.server.shutdown()

@@ -1,0 +1,56 @@
+"""The report: the machine, the targets, the table printed and the misses."""
+
+import os
+from pathlib import Path
+
+TARGETS = {"init_ms": 10, "zip_bytes": 4_000_000, "peak_rss_kb": 30_000, "handler_us": 50}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"arch": os.uname().machine, "cpu": cpu, "cores": os.cpu_count(), "kernel": os.uname().release}
+
+
+def misses(report: dict) -> list[str]:
+    found = []
+    for r in report["functions"]:
+        if r["init_ms"]["median"] > TARGETS["init_ms"]:
+            found.append(f'{r["function"]}: init_ms median {r["init_ms"]["median"]} > {TARGETS["init_ms"]}')
+        if (r["zip_bytes"] or 0) > TARGETS["zip_bytes"]:
+            found.append(f'{r["function"]}: zip_bytes {r["zip_bytes"]} > {TARGETS["zip_bytes"]}')
+        if (r["peak_rss_kb"] or 0) > TARGETS["peak_rss_kb"]:
+            found.append(f'{r["function"]}: peak_rss_kb {r["peak_rss_kb"]} > {TARGETS["peak_rss_kb"]}')
+        if r["handler_us"] is None or r["handler_us"] > TARGETS["handler_us"]:
+            found.append(f'{r["function"]}: handler_us {r["handler_us"]} > {TARGETS["handler_us"]}')
+    return found
+
+
+def print_table(report: dict) -> None:
+    header = ["function", "zip_bytes", "init_ms med/max", "deployed init secrets/+prewarm", "first_ms",
+              "warm p50/p99 ms", "peak_rss_kb", "ddb_calls", "handler_us"]
+    rows = []
+    for r in report["functions"]:
+        rows.append([
+            r["function"], str(r["zip_bytes"]), f'{r["init_ms"]["median"]}/{r["init_ms"]["max"]}',
+            f'{r["deployed"]["secrets_init_ms_median"]}/{r["deployed"]["init_ms_median"]}',
+            str(r["first_invoke_ms"]), f'{r["warm_p50_ms"]}/{r["warm_p99_ms"]}', str(r["peak_rss_kb"]),
+            str(r["ddb_calls"]), str(r["handler_us"]),
+        ])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+    m = report["machine"]
+    print(f'\n{m["cpu"]}, {m["cores"]} cores, {m["arch"]}; init over {report["init_runs"]} processes, '
+          f'warm over {report["warm_runs"]} invocations; JSON: target/bench/report.json')
+    missed = misses(report)
+    print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))
