@@ -39,8 +39,8 @@ check:
 db: tools
 	infra/db.sh
 
-## Rewrite everything derived from the route table (shared/src/routes.rs): function crates,
-## the local router, the functions' part of template.yaml, TestApp::call, infra/functions.json.
+## Rewrite everything derived from the route table (shared/src/routes/table.rs): function
+## crates, the local router, the functions' part of template.yaml, TestApp::call, the bench's list.
 generate:
 	cargo run -q -p xtask -- generate
 

@@ -26,7 +26,9 @@ where
     F: Future<Output = Result<Reply, ApiError>> + Send,
 {
     let needs = routes::function(function)
-        .ok_or_else(|| format!("{function} is not in the route table (shared/src/routes.rs)"))?
+        .ok_or_else(|| {
+            format!("{function} is not in the route table (shared/src/routes/table.rs)")
+        })?
         .needs;
     crate::observe::init(&function_name());
     let app: &'static App = Box::leak(Box::new(App::from_env(needs).await?));

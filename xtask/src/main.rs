@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             }
             let unknown = xtask::unknown_crates(&root).unwrap_or_default();
             for name in &unknown {
-                eprintln!("functions/{name} is not in shared/src/routes.rs: remove it");
+                eprintln!("functions/{name} is not in shared/src/routes/table.rs: remove it");
             }
             unknown.is_empty()
         }),

@@ -1,6 +1,7 @@
 //! Groups beyond the generic operations: lookup by name, race-proof deletion of a group no
 //! contact is in, and the name guard that changes with a group.
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::StoreError;
@@ -93,13 +94,7 @@ impl Store {
         token: &AttributeValue,
     ) -> Result<Option<Group>, StoreError> {
         let flag = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::item(
-                keys::tenant(tenant),
-                keys::of::<Group>(id),
-            )))
+            .update_group(tenant, id)
             .update_expression("SET #since = :now, #by = :token")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#since", keys::DELETING_SINCE)
@@ -159,6 +154,17 @@ impl Store {
             .await
     }
 
+    /// An update of the group's item.
+    fn update_group(&self, tenant: &TenantId, id: &ResourceId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(
+                keys::tenant(tenant),
+                keys::of::<Group>(id),
+            )))
+    }
+
     /// Removes this request's deletion flag, and only this request's.
     async fn unflag(
         &self,
@@ -167,13 +173,7 @@ impl Store {
         token: &AttributeValue,
     ) -> Result<(), StoreError> {
         let unflagged = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::item(
-                keys::tenant(tenant),
-                keys::of::<Group>(id),
-            )))
+            .update_group(tenant, id)
             .update_expression("REMOVE #since, #by")
             .condition_expression("#by = :token")
             .expression_attribute_names("#since", keys::DELETING_SINCE)
