@@ -21,4 +21,5 @@ Local DynamoDB on $ENDPOINT with the tables of make test. In another shell:
 
 Ctrl-C stops it.
 MSG
-while true; do sleep 3600; done
+# `wait` returns at a signal, so Ctrl-C (or a TERM) stops the server at once.
+while true; do sleep 3600 & wait $!; done
