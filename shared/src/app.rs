@@ -24,6 +24,8 @@ pub struct App {
     cursors: Option<CursorKey>,
     /// How old a change entry must be before the feed returns it.
     pub changes_settle: Duration,
+    /// The time since the epoch (the feed's settle time and retention go by it).
+    pub clock: fn() -> Duration,
 }
 
 impl App {
@@ -67,6 +69,7 @@ impl App {
             auth: Authenticator::from_config(config)?,
             cursors,
             changes_settle: config.changes_settle,
+            clock: config.clock,
         })
     }
 

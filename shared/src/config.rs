@@ -25,6 +25,8 @@ pub struct Config {
     /// How old a change entry must be before the feed returns it (`CHANGES_SETTLE_MS`, 10 000):
     /// longer than a recording write can take, so no entry lands before one already returned.
     pub changes_settle: Duration,
+    /// The time since the epoch: `clock::since_epoch`; tests move it.
+    pub clock: fn() -> Duration,
     /// Whether start-up opens the DynamoDB connection (`DYNAMODB_PREWARM=true`), so the first
     /// request does not pay for DNS, TCP and TLS.
     pub prewarm: bool,
@@ -141,6 +143,7 @@ impl Config {
         require_issuer_and_audience(&jwt_key, &jwt_issuer, &jwt_audience)?;
         Ok(Self {
             changes_settle,
+            clock: crate::clock::since_epoch,
             table_name: required("TABLE_NAME")?,
             jwt_key,
             jwt_issuer,
@@ -307,6 +310,7 @@ mod tests {
                 cursor_secret: Some(Secret::Value("c".into())),
                 api_key_cache: Duration::ZERO,
                 changes_settle: Duration::ZERO,
+                clock: crate::clock::since_epoch,
                 prewarm: false,
             }
         }

@@ -54,6 +54,10 @@ pub enum ApiError {
     Conflict(Problem),
     #[error("precondition failed")]
     PreconditionFailed(String),
+    /// 410 `gone`: what the request names is no longer kept (a change-feed cursor older than
+    /// the feed's retention).
+    #[error("gone")]
+    Gone(String),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -106,6 +110,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -116,7 +121,7 @@ impl ApiError {
         }
     }
 
-    /// The stable code of the contract's error table (README).
+    /// The stable code of the contract's error table (docs/api.md).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed(_) => "not_valid",
@@ -126,6 +131,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed(_) => "precondition_failed",
+            Self::Gone(_) => "gone",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatchType => "unsupported_media_type",
             Self::Unprocessable(_) => "validation_failed",
@@ -143,6 +149,7 @@ impl ApiError {
             | Self::PermissionDenied(message)
             | Self::NotFound(message)
             | Self::PreconditionFailed(message)
+            | Self::Gone(message)
             | Self::UnsupportedMediaType(message) => vec![Problem::general(message.clone())],
             Self::MethodNotAllowed { .. } => {
                 vec![Problem::general("this method is not allowed on this path")]

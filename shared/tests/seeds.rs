@@ -1,5 +1,5 @@
-//! The five source API descriptions (../shared/seeds, README "Compatibility"): each document's
-//! own example requests, sent to the real binaries behind `cargo lambda watch` as `make dev`
+//! The five source APIs (000 to 004 in docs/compatibility.md): each one's own example requests,
+//! as its clients send them, sent to the real binaries behind `cargo lambda watch` as `make dev`
 //! serves them, get the status and the shape that document shows (or the documented
 //! difference, named here where it applies).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -63,7 +63,7 @@ impl Client {
     }
 }
 
-/// The envelope of API.md, whose first five members are seed 000's own.
+/// The envelope (docs/api.md), whose first five members are those source 000's clients read.
 fn assert_envelope(answer: &Answer, status: u16) {
     assert_eq!(answer.status, status, "{:#}", answer.body);
     let body = &answer.body;
@@ -75,7 +75,7 @@ fn assert_envelope(answer: &Answer, status: u16) {
     } else {
         assert_eq!(body["data"], Value::Null);
         // Each error is an object with a readable `message`, which is what a client that
-        // prints seed 000's string errors shows.
+        // prints source 000's string errors shows.
         for error in body["errors"].as_array().unwrap() {
             assert!(!error["message"].as_str().unwrap().is_empty(), "{error}");
             assert!(error["code"].is_string());
@@ -127,7 +127,7 @@ fn seed_000_patch_with_envelope(client: &Client) {
     assert_eq!(read.body["data"]["_id"], id.as_str());
 
     // 400 "Validation failed" there: a malformed body is a 400 here too (a well-formed one
-    // that breaks a rule is a 422, as API.md says).
+    // that breaks a rule is a 422, as docs/api.md says).
     let malformed = client.call(
         "PATCH",
         &format!("/api/v1/contacts/{id}"),
@@ -337,7 +337,7 @@ fn seed_003_bulk_delete_by_link_ids(client: &Client) {
             json!({"link_id": missing, "success": false, "extended_info": "entity_not_found"}),
         ]
     );
-    // Its error codes are API.md's: not_valid (400) and invalid_authentication (401).
+    // Its error codes are the contract's: not_valid (400) and invalid_authentication (401).
     let invalid = client.call(
         "POST",
         "/api/v1/contacts/bulk-delete",
@@ -363,7 +363,7 @@ fn seed_003_bulk_delete_by_link_ids(client: &Client) {
 /// optional slash, `$select`, 409 on a failed `test`, 412 on `If-Unmodified-Since`.
 fn seed_004_superoffice_patch(client: &Client) {
     // RFC 6902 `replace` needs the member to exist; SuperOffice returns every field, this API
-    // leaves out what was never given (README, Compatibility), so the contact has a description.
+    // leaves out what was never given (docs/compatibility.md), so the contact has a description.
     let id = client.create(json!({
         "name": "Schuster-Reichel", "description": "Public-key actuating circuit",
         "fields": {"CustomFields1": "laborum"}

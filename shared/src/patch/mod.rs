@@ -13,13 +13,18 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, Problem};
 use crate::http::media_type;
 use crate::resource::{READ_ONLY_FIELDS, Resource, canonical_field};
-use rfc::{PatchFailure, apply_merge, apply_operations_resolving, parse_operations};
+use rfc::{Limits, PatchFailure, apply_merge, apply_operations_resolving, parse_operations};
 
 /// How many operations one JSON Patch may hold.
 pub const MAX_OPERATIONS: usize = 100;
 /// How large a patched resource's JSON text may grow while a patch applies: DynamoDB's item
 /// limit, which no valid resource reaches.
 pub const MAX_PATCHED_BYTES: usize = 400 * 1024;
+/// How deep a patched resource may nest while a patch applies, and how many segments a
+/// pointer may have. No resource holds more than 3 levels (a contact's `{"fields": {"k": 1}}`,
+/// `{"groups": ["id"]}`); the bound leaves room for a patch that builds and then removes a
+/// value, and keeps every recursion over the document shallow.
+pub const MAX_PATCHED_DEPTH: usize = 8;
 
 /// A patch of one resource, parsed from the request body and its `Content-Type`.
 #[derive(Debug, Clone)]
@@ -168,7 +173,10 @@ impl ResourcePatch {
             PatchDocument::Json(operations) => apply_operations_resolving(
                 &mut doc,
                 operations,
-                MAX_PATCHED_BYTES,
+                Limits {
+                    max_bytes: MAX_PATCHED_BYTES,
+                    max_depth: MAX_PATCHED_DEPTH,
+                },
                 &case_insensitive_members,
             )
             .map_err(|failure| match failure {
@@ -183,6 +191,13 @@ impl ResourcePatch {
                 PatchFailure::TooLarge { index } => ApiError::unprocessable(
                     format!("/{index}"),
                     format!("makes the resource larger than {MAX_PATCHED_BYTES} bytes"),
+                ),
+                PatchFailure::TooDeep { index } => ApiError::unprocessable(
+                    format!("/{index}"),
+                    format!(
+                        "nests the resource deeper than {MAX_PATCHED_DEPTH} levels, or names a \
+                         pointer of more segments"
+                    ),
                 ),
             })?,
             PatchDocument::Merge(members) => {

@@ -16,6 +16,27 @@ pub enum PatchFailure {
     Invalid { index: usize, reason: String },
     /// After operation `index` the document was over the size bound.
     TooLarge { index: usize },
+    /// Operation `index` named a pointer with more segments than the depth bound, or left the
+    /// document nested deeper than it.
+    TooDeep { index: usize },
+}
+
+/// The bounds a patched document is held to while the operations apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most bytes of its JSON text.
+    pub max_bytes: usize,
+    /// The most levels of nesting (a scalar alone is 1, `{"a": 1}` is 2), and the most
+    /// segments of a pointer.
+    pub max_depth: usize,
+}
+
+impl Limits {
+    /// No bound (the conformance vectors).
+    pub const NONE: Limits = Limits {
+        max_bytes: usize::MAX,
+        max_depth: usize::MAX,
+    };
 }
 
 /// Reads an RFC 6902 document: an array of operations, each with the members its `op` needs.
@@ -83,34 +104,30 @@ pub fn apply_operations(
     doc: &mut Value,
     operations: &[PatchOperation],
 ) -> Result<(), PatchFailure> {
-    apply_operations_within(doc, operations, usize::MAX)
-}
-
-/// Applies the operations in order, all or nothing, refusing at the first operation after which
-/// the document's JSON text is over `max_bytes`: `copy` can double a document per operation,
-/// so the bound is checked as it grows, before memory does.
-pub fn apply_operations_within(
-    doc: &mut Value,
-    operations: &[PatchOperation],
-    max_bytes: usize,
-) -> Result<(), PatchFailure> {
-    apply_operations_resolving(doc, operations, max_bytes, &|_, _| None)
+    apply_operations_resolving(doc, operations, Limits::NONE, &|_, _| None)
 }
 
 /// A pointer of an operation rewritten against the document as it is when that operation
 /// applies; `None` keeps the pointer.
 pub type Resolver = dyn Fn(&Value, &str) -> Option<String>;
 
-/// `apply_operations_within`, with each operation's `path` and `from` first passed through
-/// `resolve`.
+/// Applies the operations in order, all or nothing, each operation's `path` and `from` first
+/// passed through `resolve`, refusing at the first operation that breaks `limits`. `copy` can
+/// double a document's size, and its depth, per operation (a copy into its own innermost
+/// array): both are checked as the document grows, depth first and without recursion, so
+/// nothing that serializes, clones or drops the document ever recurses deeper than the bound
+/// allows (an unbounded depth overflows the stack and kills the process).
 pub fn apply_operations_resolving(
     doc: &mut Value,
     operations: &[PatchOperation],
-    max_bytes: usize,
+    limits: Limits,
     resolve: &Resolver,
 ) -> Result<(), PatchFailure> {
     let mut working = doc.clone();
     for (index, operation) in operations.iter().enumerate() {
+        if pointers_of(operation).any(|pointer| segments(pointer) > limits.max_depth) {
+            return Err(PatchFailure::TooDeep { index });
+        }
         let resolved = resolved(operation, &working, resolve);
         match resolved.as_ref().unwrap_or(operation) {
             // RFC 6902 §4.6: numbers are equal when their values are, so 1 equals 1.0;
@@ -130,7 +147,10 @@ pub fn apply_operations_resolving(
                 },
             )?,
         }
-        if max_bytes < usize::MAX && json_size(&working) > max_bytes {
+        if limits.max_depth < usize::MAX && depth(&working) > limits.max_depth {
+            return Err(PatchFailure::TooDeep { index });
+        }
+        if limits.max_bytes < usize::MAX && json_size(&working) > limits.max_bytes {
             return Err(PatchFailure::TooLarge { index });
         }
     }
@@ -167,6 +187,36 @@ fn resolved(operation: &PatchOperation, doc: &Value, resolve: &Resolver) -> Opti
         }
     }
     Some(operation)
+}
+
+/// The pointers an operation names: its `path`, and the `from` of a move or copy.
+fn pointers_of(operation: &PatchOperation) -> impl Iterator<Item = &str> {
+    let from = match operation {
+        PatchOperation::Move(op) => Some(op.from.as_str()),
+        PatchOperation::Copy(op) => Some(op.from.as_str()),
+        _ => None,
+    };
+    std::iter::once(operation.path().as_str()).chain(from)
+}
+
+/// How many segments a JSON Pointer has (`""` none, `/a/b` two).
+fn segments(pointer: &str) -> usize {
+    pointer.bytes().filter(|b| *b == b'/').count()
+}
+
+/// How deep a value nests (a scalar is 1, `{"a": [1]}` is 3), found without recursion.
+pub fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1)];
+    while let Some((value, level)) = pending.pop() {
+        deepest = deepest.max(level);
+        match value {
+            Value::Array(items) => pending.extend(items.iter().map(|item| (item, level + 1))),
+            Value::Object(members) => pending.extend(members.values().map(|v| (v, level + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The length of a value's JSON text, counted without building it.
@@ -248,6 +298,28 @@ mod tests {
             Err(PatchFailure::Invalid { index: 1, .. })
         ));
         assert_eq!(doc, json!({"a": 1}));
+    }
+
+    #[test]
+    fn copying_a_value_into_itself_stops_at_the_depth_bound() {
+        let limits = Limits {
+            max_bytes: usize::MAX,
+            max_depth: 8,
+        };
+        let mut doc = json!({"fields": {}});
+        let patch = ops(json!([
+            {"op": "add", "path": "/fields/a", "value": [[[]]]},
+            {"op": "copy", "from": "/fields/a", "path": "/fields/a/0/0/-"},
+            {"op": "copy", "from": "/fields/a", "path": "/fields/a/0/0/0/0/0/-"},
+        ]));
+        let outcome = apply_operations_resolving(&mut doc, &patch, limits, &|_, _| None);
+        assert_eq!(outcome, Err(PatchFailure::TooDeep { index: 2 }));
+        assert_eq!(doc, json!({"fields": {}}), "nothing applied");
+        let too_long = ops(json!([{"op": "remove", "path": "/a/b/c/d/e/f/g/h/i"}]));
+        let outcome = apply_operations_resolving(&mut doc, &too_long, limits, &|_, _| None);
+        assert_eq!(outcome, Err(PatchFailure::TooDeep { index: 0 }));
+        assert_eq!(depth(&json!(1)), 1);
+        assert_eq!(depth(&json!({"a": [1, {"b": {}}]})), 4);
     }
 
     #[test]

@@ -211,17 +211,22 @@ impl Store {
 }
 
 /// What a cancelled transaction means, from each action's cancellation reason and guard.
+/// DynamoDB evaluates every condition and reports each that failed, so a write that lost a race
+/// to a writer of the same resource may also see the value it sets already taken, by that very
+/// resource: a failed version condition is weighed first (re-read and re-apply, or `Stale`),
+/// and only a write that was not stale is told a value is taken or a group is missing.
 pub(super) fn cancelled(codes: &[Option<String>], guards: &[Guard]) -> WriteError {
     let mut stale = false;
     let mut busy = false;
+    let mut taken = None;
     let mut unknown = Vec::new();
     for (code, guard) in codes.iter().zip(guards) {
         match (code.as_deref(), guard) {
             (Some("ConditionalCheckFailed"), Guard::EmailFree) => {
-                return WriteError::Failed(StoreError::EmailTaken);
+                taken.get_or_insert(StoreError::EmailTaken);
             }
             (Some("ConditionalCheckFailed"), Guard::NameFree) => {
-                return WriteError::Failed(StoreError::NameTaken);
+                taken.get_or_insert(StoreError::NameTaken);
             }
             (Some("ConditionalCheckFailed"), Guard::GroupExists(id)) => unknown.push(*id),
             (Some("ConditionalCheckFailed"), Guard::Version) => stale = true,
@@ -240,10 +245,12 @@ pub(super) fn cancelled(codes: &[Option<String>], guards: &[Guard]) -> WriteErro
             }
         }
     }
-    if !unknown.is_empty() {
-        WriteError::Failed(StoreError::UnknownGroups(unknown))
-    } else if stale {
+    if stale {
         WriteError::Stale
+    } else if let Some(taken) = taken {
+        WriteError::Failed(taken)
+    } else if !unknown.is_empty() {
+        WriteError::Failed(StoreError::UnknownGroups(unknown))
     } else if busy {
         WriteError::Busy
     } else {
@@ -325,6 +332,45 @@ mod tests {
         );
         assert!(
             matches!(&taken, WriteError::Failed(err) if crate::error::ApiError::from(err.clone()).status() == 409),
+            "{taken:?}"
+        );
+    }
+
+    /// What DynamoDB reports when two writers set one new address on one contact at once: the
+    /// loser's version, its old guard (moved by the winner) and its new guard (now the same
+    /// contact's) all failed. It is stale, not 409: on the re-read the address is its own.
+    #[test]
+    fn a_stale_write_whose_new_value_is_taken_is_stale_not_409() {
+        let all_failed = codes(&[
+            Some("ConditionalCheckFailed"),
+            Some("ConditionalCheckFailed"),
+            Some("ConditionalCheckFailed"),
+        ]);
+        for guards in [
+            [Guard::Version, Guard::Version, Guard::EmailFree],
+            [Guard::Version, Guard::Version, Guard::NameFree],
+        ] {
+            let outcome = cancelled(&all_failed, &guards);
+            assert!(matches!(outcome, WriteError::Stale), "{outcome:?}");
+        }
+        let missing_group = cancelled(
+            &codes(&[
+                Some("ConditionalCheckFailed"),
+                Some("ConditionalCheckFailed"),
+            ]),
+            &[Guard::Version, Guard::GroupExists(ResourceId::new())],
+        );
+        assert!(
+            matches!(missing_group, WriteError::Stale),
+            "{missing_group:?}"
+        );
+        // Not stale: the value is another resource's.
+        let taken = cancelled(
+            &codes(&[Some("None"), Some("None"), Some("ConditionalCheckFailed")]),
+            &[Guard::Version, Guard::Version, Guard::EmailFree],
+        );
+        assert!(
+            matches!(&taken, WriteError::Failed(StoreError::EmailTaken)),
             "{taken:?}"
         );
     }

@@ -56,6 +56,7 @@ impl Config {
             cursor_secret: Some(Secret::Value("cursor-secret".into())),
             api_key_cache: std::time::Duration::ZERO,
             changes_settle: std::time::Duration::ZERO,
+            clock: crate::clock::since_epoch,
             prewarm: false,
         }
     }

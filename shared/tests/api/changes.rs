@@ -264,3 +264,59 @@ async fn entries_younger_than_the_settle_time_wait() {
     assert!(response.data()["items"].as_array().unwrap().is_empty());
     assert_eq!(response.data()["hasMore"], false);
 }
+
+fn in_six_days() -> Duration {
+    shared::clock::since_epoch() + Duration::from_secs(6 * 24 * 3600)
+}
+
+fn in_eight_days() -> Duration {
+    shared::clock::since_epoch() + Duration::from_secs(8 * 24 * 3600)
+}
+
+/// The same tenant's feed, read with the clock moved.
+async fn later(app: &TestApp, clock: fn() -> Duration) -> TestApp {
+    let mut later = spawn_app_with(|config| {
+        config.table_name = changes_table();
+        config.clock = clock;
+    })
+    .await;
+    later.tenant = app.tenant.clone();
+    later
+}
+
+/// A cursor older than the feed's retention (7 days) is 410 `gone`, whether it stands after an
+/// entry or on a feed that was empty: changes after it may have expired. Within the retention
+/// the same cursor reads on, and a client that keeps polling keeps a fresh cursor even when
+/// nothing changes.
+#[tokio::test]
+async fn a_cursor_older_than_the_feeds_retention_is_410_gone() {
+    let app = spawn_feed_app().await;
+    let empty = feed(&app, "").await.data()["nextCursor"].clone();
+    app.create(json!({"name": "Kept"})).await;
+    let mut delivered = 0;
+    deliver(&app, &mut delivered).await;
+    let read = feed(&app, "").await;
+    assert_eq!(ops(&read).len(), 1);
+    let after_entry = read.data()["nextCursor"].clone();
+
+    let six = later(&app, in_six_days).await;
+    let eight = later(&app, in_eight_days).await;
+    for cursor in [&empty, &after_entry] {
+        let query = format!("?since={}", cursor.as_str().unwrap());
+        feed(&six, &query).await;
+        eight
+            .call(
+                "list-changes",
+                eight.request("GET", &format!("/v1/changes{query}")),
+            )
+            .await
+            .assert_error(410, "gone");
+    }
+    // Polled six days on with nothing new, the cursor is renewed: eight days on it still reads.
+    let renewed = feed(&six, &format!("?since={}", after_entry.as_str().unwrap())).await;
+    assert!(ops(&renewed).is_empty());
+    let renewed = renewed.data()["nextCursor"].as_str().unwrap().to_string();
+    feed(&eight, &format!("?since={renewed}")).await;
+    // Without since, the feed starts anew.
+    feed(&eight, "").await;
+}

@@ -1,6 +1,6 @@
-//! What clients of the source APIs (../shared/seeds, README "Compatibility") rely on: the
-//! `/api/v1` base path and its output aliases, input aliases, one-operation patches,
-//! case-insensitive custom field keys, and the seed 003 bulk delete. The e2e test `seeds.rs`
+//! What clients of the source APIs (docs/compatibility.md) rely on: the `/api/v1` base path and
+//! its output aliases, input aliases, one-operation patches, case-insensitive custom field keys,
+//! and the bulk delete by `link_ids`. The e2e test `seeds.rs`
 //! sends the documents' own example requests to the real binaries.
 
 use lambda_http::Body;

@@ -24,6 +24,55 @@ async fn a_json_patch_that_doubles_the_document_is_422_before_memory_grows() {
     assert_eq!(app.get(&id).await.unwrap(), before, "nothing changed");
 }
 
+/// A value 120 levels deep at `field`, then ten copies of it into its own innermost array: each
+/// copy doubles the depth (over 100 000 levels after the tenth), in a body of about 246 KB.
+fn self_copying_patch(field: &str) -> Value {
+    let mut nested = json!([]);
+    for _ in 1..120 {
+        nested = json!([nested]);
+    }
+    let mut operations = vec![json!({"op": "add", "path": field, "value": nested})];
+    let mut depth = 120;
+    for _ in 0..10 {
+        let innermost = format!("{field}{}/-", "/0".repeat(depth - 1));
+        operations.push(json!({"op": "copy", "from": field, "path": innermost}));
+        depth *= 2;
+    }
+    Value::Array(operations)
+}
+
+#[tokio::test]
+async fn a_json_patch_that_nests_a_value_into_itself_is_422_and_the_process_lives() {
+    let app = spawn_app().await;
+    let (id, before) = app.contact(json!({"name": "A"})).await;
+    let patch = self_copying_patch("/fields/a");
+    assert!(patch.to_string().len() < 256 * 1024, "under the body limit");
+    let response = app.patch(&id, JSON_PATCH, patch).await;
+    response.assert_error(422, "validation_failed");
+    assert_eq!(app.get(&id).await.unwrap(), before, "nothing changed");
+    // The same process still patches: a legal patch of the same contact applies.
+    let ok = app
+        .patch(
+            &id,
+            JSON_PATCH,
+            json!([{"op": "add", "path": "/fields/a", "value": 1}]),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{:#}", ok.body);
+
+    let group = app.group("Deep").await;
+    let response = app
+        .send(
+            patch_group,
+            app.request("PATCH", &format!("/v1/groups/{group}")).raw(
+                JSON_PATCH,
+                lambda_http::Body::Text(self_copying_patch("/description").to_string()),
+            ),
+        )
+        .await;
+    response.assert_error(422, "validation_failed");
+}
+
 #[tokio::test]
 async fn a_json_patch_of_more_than_100_operations_is_422() {
     let app = spawn_app().await;

@@ -102,7 +102,8 @@ async fn the_first_segment_is_case_insensitive_and_its_slash_optional() {
         (json!("Upper"), json!("Mixed"))
     );
     // Below the first segment a key names an existing member case-insensitively when none
-    // matches exactly (seed 004); an exact match wins, and no key is guessed among several.
+    // matches exactly (as SuperOffice clients send them); an exact match wins, and no key is
+    // guessed among several.
     let (id, _) = app
         .contact(json!({"name": "A", "fields": {"Phone2": "x", "a": 1, "A": 2, "crmId": "c"}}))
         .await;

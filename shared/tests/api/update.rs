@@ -247,3 +247,26 @@ async fn an_invalid_replacement_is_refused_and_changes_nothing() {
     }
     assert_eq!(app.get(&id).await.unwrap(), before);
 }
+
+/// Six clients set one new address on one contact at once, without `If-Match`: each loser of a
+/// race re-reads and re-applies (the address is its own contact's by then), so every one lands.
+#[tokio::test]
+async fn concurrent_patches_setting_one_new_address_on_one_contact_all_land() {
+    let app = spawn_app().await;
+    let (id, _) = app
+        .contact(json!({"name": "A", "email": "old@example.com"}))
+        .await;
+    let patches = (0..6).map(|i| {
+        app.patch(
+            &id,
+            "application/merge-patch+json",
+            json!({"email": "new@example.com", "surname": format!("S{i}")}),
+        )
+    });
+    for response in join_all(patches).await {
+        assert_eq!(response.status, 200, "{:#}", response.body);
+    }
+    let contact = app.get(&id).await.unwrap();
+    assert_eq!(contact["version"], 7);
+    assert_eq!(contact["email"], "new@example.com");
+}
