@@ -4,6 +4,7 @@
 //! case-insensitively when none matches exactly, read-only fields are untouchable. The caller
 //! validates the patched fields exactly like a create.
 
+mod bounds;
 pub mod rfc;
 
 use json_patch::PatchOperation;
