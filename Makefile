@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test check db generate bench tools build deploy token api-key api-keys revoke-key clean
+.PHONY: help dev test check db generate bench tools build deploy token api-key api-keys revoke-key reindex clean
 
 ## This list: every target and what it does.
 help:
@@ -73,6 +73,11 @@ api-keys: tools
 ## Revoke a key: make revoke-key KEY=<keyId>
 revoke-key: tools
 	@infra/admin.sh revoke-key "$${KEY:?set KEY=<keyId>}"
+
+## Build the search and sort index of every stored contact (once, after upgrading a deployment
+## that already held contacts; idempotent). Local stack by default; for AWS see docs/operations.md.
+reindex: tools
+	@infra/admin.sh reindex
 
 clean:
 	cargo clean

@@ -75,7 +75,57 @@ class _OneRequestAtATime:
             return list(self.app(environ, start_response))
 
 
+def _snapshot_tables_cheaply() -> None:
+    """moto's TransactWriteItems snapshots a table (a deep copy, to restore if the transaction is
+    cancelled) once per item of the transaction, the same state each time: a contact write with
+    its guard, memberships and search entries deep-copied the whole table tens of times, so a
+    write's time grew with the table and a loaded test run timed out. Snapshot each table once
+    per transaction, copying its item maps and stream records but sharing the item objects,
+    which Put and Delete replace and never change in place. A transaction holding an Update
+    (which changes an item in place; the project's transactions hold none) still gets moto's
+    deep copy. Safe because requests are served one at a time (`_OneRequestAtATime`)."""
+    import copy
+    from collections import defaultdict
+
+    import moto.dynamodb.models as models
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def snapshot(table):
+        taken = copy.copy(table)
+        if table.has_range_key:
+            taken.items = defaultdict(dict, {h: dict(r) for h, r in table.items.items()})
+        else:
+            taken.items = defaultdict(dict, table.items)
+        if table.stream_shard is not None:
+            taken.stream_shard = copy.copy(table.stream_shard)
+            taken.stream_shard.items = list(table.stream_shard.items)
+            taken.stream_shard.table = taken
+        return taken
+
+    def transact_write_items(self, transact_items):
+        if any("Update" in item for item in transact_items):
+            return original(self, transact_items)
+        snapshots = {}
+
+        class OncePerTable:
+            @staticmethod
+            def deepcopy(table):
+                if id(table) not in snapshots:
+                    snapshots[id(table)] = snapshot(table)
+                return snapshots[id(table)]
+
+        models.copy = OncePerTable
+        try:
+            return original(self, transact_items)
+        finally:
+            models.copy = copy
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def serve_dynamodb(port: str) -> None:
+    _snapshot_tables_cheaply()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

@@ -1,9 +1,11 @@
-//! `admin`: API keys for `Authorization: Basic`. Talks to the table named by `TABLE_NAME` with
-//! the SDK's usual settings (credentials, region, `AWS_ENDPOINT_URL_DYNAMODB` locally).
+//! `admin`: API keys for `Authorization: Basic`, and the search and sort index's backfill. Talks
+//! to the table named by `TABLE_NAME` with the SDK's usual settings (credentials, region,
+//! `AWS_ENDPOINT_URL_DYNAMODB` locally).
 //!
 //!   admin create-key <tenant> <scope>[,<scope>...]   prints keyId:secret once
 //!   admin list-keys <tenant>                          ids, scopes and dates, never secrets
 //!   admin revoke-key <keyId>
+//!   admin reindex                                     indexes every stored contact (idempotent)
 
 use std::process::ExitCode;
 
@@ -15,7 +17,11 @@ use shared::store::Store;
 const USAGE: &str = "usage:
   admin create-key <tenant> <scope>[,<scope>...]   (scopes: contacts:read, contacts:write)
   admin list-keys <tenant>
-  admin revoke-key <keyId>";
+  admin revoke-key <keyId>
+  admin reindex   (after upgrading a deployment that already holds contacts)";
+
+/// How many contacts the backfill indexes at once.
+const REINDEX_CONCURRENCY: usize = 8;
 
 const SCOPES: [&str; 2] = ["contacts:read", "contacts:write"];
 
@@ -94,6 +100,17 @@ async fn run(args: &[String]) -> Result<(), String> {
             } else {
                 Err(format!("no key {key_id}"))
             }
+        }
+        ["reindex"] => {
+            let done = store
+                .reindex_all(REINDEX_CONCURRENCY)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            eprintln!(
+                "indexed {} contacts; {} changed while it ran and were indexed by their own write",
+                done.indexed, done.changed_meanwhile
+            );
+            Ok(())
         }
         _ => Err(USAGE.to_string()),
     }

@@ -34,7 +34,10 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::TooManyItems => Self::unprocessable(
                 "groups",
-                "one request can add or remove at most 49 groups of a contact",
+                format!(
+                    "one request can add or remove at most {} groups of a contact",
+                    crate::store::MAX_GROUP_CHANGES
+                ),
             ),
             StoreError::GroupHasMembers => Self::Conflict(Problem::general(
                 "the group still has contacts; remove them from it first",

@@ -30,6 +30,7 @@ pub mod preconditions;
 pub mod projection;
 pub mod resource;
 pub mod routes;
+pub mod search;
 pub mod secrets;
 pub mod store;
 #[cfg(feature = "testing")]

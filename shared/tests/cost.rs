@@ -1,8 +1,9 @@
 //! A page costs reads in proportion to `limit`, not to the size of the tenant: 10 000 contacts
 //! in 100 groups in one tenant, and DynamoDB's own `ScannedCount` (plus the items of the gets)
-//! for the first page, a group-filtered page, a two-group page and an e-mail lookup.
-//! It uses a table of its own, created as template.yaml declares it, so that the rest of the
-//! suite does not run against 20 000 extra items.
+//! for the first page, a group-filtered page, a two-group page and an e-mail lookup; 100 000
+//! contacts for search and the sorted lists. And the index's backfill (`admin reindex`).
+//! Each test uses a table of its own, created as template.yaml declares it, so that the rest of
+//! the suite does not run against their extra items.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aws_sdk_dynamodb::types::{
@@ -231,6 +232,164 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
     assert_eq!(body["data"]["items"][0]["id"], json!(contacts[40].id));
     assert!(read <= 5 * (LIMIT + 1), "page 5 read {read} items");
     eprintln!("page 5 of 10: {read} items read");
+
+    client
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A table of its own and an app on it, reads counted.
+async fn app_on_own_table() -> (&'static App, ReadMeter, aws_sdk_dynamodb::Client, String) {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
+        "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
+    );
+    let sdk = shared::sdk_config().await;
+    let meter = ReadMeter::default();
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(meter.clone())
+            .build(),
+    );
+    let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
+    table_like_the_template(&client, &table).await;
+    let config = Config::for_tests(&table);
+    let app: &'static App = Box::leak(Box::new(App::new(&config, client.clone()).unwrap()));
+    (app, meter, client, table)
+}
+
+const SEARCHED: usize = 100_000;
+
+/// Search and every sort read O(limit) entries per page among 100 000 contacts whose names all
+/// start with the query; a two-word query that matches none reads within its budget and
+/// answers an empty page with a cursor, never an unbounded read.
+#[tokio::test]
+async fn search_and_sorted_pages_read_in_proportion_to_their_limit_among_100_000_contacts() {
+    let (app, meter, client, table) = app_on_own_table().await;
+    let tenant = TenantId::parse("searched").unwrap();
+    let token = token_with(
+        json!({"tenant": "searched", "exp": jsonwebtoken::get_current_timestamp() + 3600}),
+    );
+    // One word each (their index: one search entry and two sorted places), all starting "n".
+    let contacts: Vec<Contact> = (0..SEARCHED)
+        .map(|i| {
+            let draft =
+                ContactDraft::parse(&json!({"name": format!("n{:06}", SEARCHED - 1 - i)})).unwrap();
+            // Written one millisecond apart, "n099999" first.
+            let at = format!(
+                "2026-01-01T00:{:02}:{:02}.{:03}Z",
+                i / 60_000,
+                (i / 1000) % 60,
+                i % 1000
+            );
+            Contact::create(draft, &at)
+        })
+        .collect();
+    app.store.seed_contacts(&tenant, &contacts).await.unwrap();
+    let list = |query: &str| send(app, endpoints::list_contacts, get(query, &token));
+
+    // Contacts are read in one BatchGetItem (LIMIT items), entries up to LIMIT + 1 (search
+    // reads a few more to find a page's worth: at most 16 per item it may answer).
+    let budget = LIMIT + 1 + LIMIT;
+    for (query, first) in [
+        ("/v1/contacts?q=n&limit=10", "n000000"),
+        ("/v1/contacts?q=n0999&limit=10", "n099900"),
+        ("/v1/contacts?sort=name&limit=10", "n000000"),
+        ("/v1/contacts?sort=-name&limit=10", "n099999"),
+        ("/v1/contacts?sort=updatedAt&limit=10", "n099999"),
+        ("/v1/contacts?sort=-updatedAt&limit=10", "n000000"),
+    ] {
+        let (read, body) = reads(&meter, list(query)).await;
+        let items = body["data"]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 10, "{query}");
+        assert_eq!(items[0]["name"], json!(first), "{query}");
+        assert!(read <= 2 * budget, "{query} read {read} items");
+        eprintln!("{query}: {read} items read");
+        let cursor = body["data"]["nextCursor"].as_str().unwrap().to_string();
+        let next = format!("{query}&cursor={cursor}");
+        let (read, body) = reads(&meter, list(&next)).await;
+        assert_eq!(body["data"]["items"].as_array().unwrap().len(), 10);
+        assert!(read <= 2 * budget, "{query}, next page, read {read} items");
+    }
+
+    // Two words: the entries of one are read and filtered by the other, within a budget per
+    // page; a query that matches nothing answers a shorter (here empty) page with a cursor.
+    // (The entries of "n", the word with a letter, are read; "5" starts no contact's word.)
+    let (read, body) = reads(&meter, list("/v1/contacts?q=n%205&limit=10")).await;
+    assert_eq!(body["data"]["items"], json!([]));
+    assert!(
+        body["data"]["nextCursor"].is_string(),
+        "a page cut by its budget goes on with a cursor"
+    );
+    assert!(read <= 16 * (LIMIT + 1), "two-word page read {read} items");
+    eprintln!("two-word query that matches nothing: {read} items read, a cursor to go on");
+
+    client
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Contacts stored before the index existed are found and sorted after the backfill, which
+/// can run again without changing anything.
+#[tokio::test]
+async fn the_backfill_indexes_contacts_stored_before_the_index() {
+    let (app, _meter, client, table) = app_on_own_table().await;
+    let tenant = TenantId::parse("old").unwrap();
+    let token =
+        token_with(json!({"tenant": "old", "exp": jsonwebtoken::get_current_timestamp() + 3600}));
+    let contacts: Vec<Contact> = ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+        .iter()
+        .map(|name| {
+            let (name, surname) = name.split_once(' ').unwrap();
+            let draft = ContactDraft::parse(&json!({"name": name, "surname": surname})).unwrap();
+            Contact::create(draft, "2026-01-01T00:00:00.000Z")
+        })
+        .collect();
+    app.store
+        .seed_contacts_without_index(&tenant, &contacts)
+        .await
+        .unwrap();
+    let names = |body: Value| -> Vec<String> {
+        body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = |query: &str| send(app, endpoints::list_contacts, get(query, &token));
+    assert_eq!(
+        names(list("/v1/contacts?q=hop").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(list("/v1/contacts?sort=name").await),
+        Vec::<String>::new()
+    );
+
+    let done = app.store.reindex_all(4).await.unwrap();
+    assert_eq!(done.indexed, 3);
+    assert_eq!(names(list("/v1/contacts?q=hop").await), ["Grace"]);
+    assert_eq!(names(list("/v1/contacts?q=a").await), ["Ada", "Alan"]);
+    assert_eq!(
+        names(list("/v1/contacts?sort=name").await),
+        ["Ada", "Alan", "Grace"]
+    );
+    assert_eq!(names(list("/v1/contacts?sort=-updatedAt").await).len(), 3);
+
+    // Again: the same entries, nothing listed twice.
+    assert_eq!(app.store.reindex_all(4).await.unwrap().indexed, 3);
+    assert_eq!(
+        names(list("/v1/contacts?sort=name").await),
+        ["Ada", "Alan", "Grace"]
+    );
+    assert_eq!(names(list("/v1/contacts?q=a").await), ["Ada", "Alan"]);
 
     client
         .delete_table()

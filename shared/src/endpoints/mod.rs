@@ -5,7 +5,8 @@
 //! - [`crud`]: the typed input of a request and the create/read/replace/patch/delete steps
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
-//! - [`lists`]: paging, filters and cursors of the two lists;
+//! - [`lists`]: paging and cursors of the two lists; [`filters`]: what a list holds and in which
+//!   order (filters, sorts, search);
 //! - [`batch`]: the engine of bulk delete and [`import`] (bulk upsert): concurrency, deadline,
 //!   typed outcomes; [`idempotent`]: a request run under its `Idempotency-Key`;
 //! - [`changes`]: the change feed and its stream consumer.
@@ -14,6 +15,7 @@ pub mod batch;
 pub mod changes;
 pub mod contacts;
 pub mod crud;
+pub mod filters;
 pub mod groups;
 pub mod idempotent;
 pub mod import;

@@ -48,12 +48,13 @@ pub const FUNCTIONS: &[Function] = &[
     },
     Function {
         name: "list-contacts",
-        summary: "`GET /v1/contacts`: a page of contacts, filtered by e-mail or group.",
+        summary: "`GET /v1/contacts`: a page of contacts, sorted, filtered by e-mail or group, or searched.",
         kind: Kind::Http,
         handler: "list_contacts",
         needs: Needs::TOKEN_AND_CURSOR_KEYS,
         routes: &[route("List", "GET", "/v1/contacts", "listContacts")],
-        // GetItem: API keys, e-mail and group-name lookups; BatchGetItem: group filters.
+        // GetItem: API keys, e-mail and group-name lookups; BatchGetItem: the contacts of a
+        // group filter, a sorted page or a search page.
         dynamodb: &["GetItem", "Query", "BatchGetItem"],
         environment: &[],
     },
@@ -179,12 +180,13 @@ pub const FUNCTIONS: &[Function] = &[
     },
     Function {
         name: "list-groups",
-        summary: "`GET /v1/groups`: a page of groups.",
+        summary: "`GET /v1/groups`: a page of groups, by creation or by name.",
         kind: Kind::Http,
         handler: "list_groups",
         needs: Needs::TOKEN_AND_CURSOR_KEYS,
         routes: &[route("List", "GET", "/v1/groups", "listGroups")],
-        dynamodb: &["GetItem", "Query"],
+        // BatchGetItem: the groups of a page sorted by name (read from the name guards).
+        dynamodb: &["GetItem", "Query", "BatchGetItem"],
         environment: &[],
     },
     Function {

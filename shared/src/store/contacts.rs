@@ -1,17 +1,15 @@
 //! Contacts beyond the generic operations: lookup by e-mail, the `group=` filter over
 //! membership items, and the items that change with a contact (e-mail guard, memberships).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 
 use super::StoreError;
 use super::groups::DELETING_EXPIRES;
-use super::retry::{MAX_ATTEMPTS, backoff};
-use super::write::{Action, Companions, Guard, owner};
-use super::{Store, decode, keys};
+use super::index::MAX_INDEX_ITEMS;
+use super::write::{Action, Companions, Guard, MAX_TRANSACTION_ITEMS, owner};
+use super::{Store, keys};
 use crate::clock::timestamp;
 use crate::contact::Contact;
 use crate::group::Group;
@@ -61,7 +59,7 @@ impl Store {
         let ids = self.members(tenant, groups, limit + 1, after).await?;
         let more = ids.len() > limit;
         let page: Vec<ResourceId> = ids.into_iter().take(limit).collect();
-        Ok((self.get_contacts(tenant, &page).await?, more))
+        Ok((self.get_many(tenant, &page).await?, more))
     }
 
     /// The id of the `count`-th contact after `after` that is in any of `groups`, `None` when
@@ -90,61 +88,21 @@ impl Store {
         for group in groups {
             let start = after.map(|id| keys::member(group, id));
             let prefix = keys::member_prefix(group);
-            ids.extend(self.ids_after(tenant, &prefix, start, limit).await?);
+            ids.extend(self.ids_after(tenant, &prefix, start, limit, true).await?);
         }
         Ok(ids)
     }
-
-    /// The contacts with these ids, in the order given, skipping any that no longer exist.
-    async fn get_contacts(
-        &self,
-        tenant: &TenantId,
-        ids: &[ResourceId],
-    ) -> Result<Vec<Contact>, StoreError> {
-        let mut found: HashMap<ResourceId, Contact> = HashMap::new();
-        let mut pending: Vec<HashMap<String, AttributeValue>> = ids
-            .iter()
-            .map(|id| keys::item(keys::tenant(tenant), keys::of::<Contact>(id)))
-            .collect();
-        let mut attempt = 0;
-        while !pending.is_empty() {
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .map_err(StoreError::internal)?;
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await?;
-            for item in output
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
-                let contact: Contact = decode(item)?;
-                found.insert(contact.id, contact);
-            }
-            if let Some(mut unprocessed) = output.unprocessed_keys
-                && let Some(rest) = unprocessed.remove(&self.table)
-            {
-                pending = rest.keys;
-                backoff(attempt).await;
-                attempt += 1;
-                if attempt > MAX_ATTEMPTS {
-                    return Err(StoreError::Unavailable);
-                }
-            }
-        }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
-    }
 }
 
+/// How many groups one write of a contact may add or remove: a transaction holds 100 items, and
+/// besides two per group it holds the contact, its e-mail guard's move (two) and the index
+/// entries that change (each deleted and put at worst).
+pub const MAX_GROUP_CHANGES: usize = (MAX_TRANSACTION_ITEMS - 3 - 2 * MAX_INDEX_ITEMS) / 2;
+
 impl Companions<Contact> for Store {
-    /// The e-mail guard, and one membership item per group (each added group checked to exist).
+    /// The e-mail guard, one membership item per group (each added group checked to exist), and
+    /// the contact's index entries. A write that keeps the contact may add or remove at most
+    /// `MAX_GROUP_CHANGES` groups, so that it always fits one transaction.
     fn companions(
         &self,
         tenant: &TenantId,
@@ -164,6 +122,12 @@ impl Companions<Contact> for Store {
             c.and_then(|c| c.groups.clone()).unwrap_or_default()
         };
         let (had, has) = (groups_of(before), groups_of(after));
+        let changed = has.iter().filter(|g| !had.contains(g)).count()
+            + had.iter().filter(|g| !has.contains(g)).count();
+        if after.is_some() && changed > MAX_GROUP_CHANGES {
+            return Err(StoreError::TooManyItems);
+        }
+        actions.extend(self.index_changes(tenant, before, after)?);
         let stale_flag = AttributeValue::S(timestamp(
             time::OffsetDateTime::now_utc() - DELETING_EXPIRES,
         ));

@@ -12,6 +12,7 @@ use super::Stored;
 use crate::changes::ResourceKind;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
+use crate::search::Namespace;
 
 /// The partition and sort key attributes.
 pub const PK: &str = "pk";
@@ -26,6 +27,13 @@ pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const API_KEY_PREFIX: &str = "APIKEY#";
 pub const CHANGE_PREFIX: &str = "CHANGE#";
 pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+/// A contact's search entries (`W#` words, `#P` phones) and its places in the sorted lists.
+pub const SEARCH_PREFIX: &str = "SEARCH#";
+pub const BY_NAME_PREFIX: &str = "BYNAME#";
+pub const BY_UPDATED_PREFIX: &str = "BYUPDATED#";
+/// What separates the parts of an index key: below every character a name, address or
+/// timestamp can hold (control characters are refused in text), so keys sort part by part.
+pub const SEPARATOR: char = '\u{1}';
 
 /// A resource's version (its own field, and the condition of every write of it).
 pub const VERSION: &str = "version";
@@ -45,6 +53,9 @@ pub const FINGERPRINT: &str = "fingerprint";
 pub const TOKEN: &str = "token";
 pub const LOCKED_UNTIL: &str = "lockedUntil";
 pub const REPLY: &str = "reply";
+/// A search entry's copy of its contact's tokens (what a query is filtered by).
+pub const WORDS: &str = "words";
+pub const PHONES: &str = "phones";
 
 pub fn tenant(tenant: &TenantId) -> AttributeValue {
     AttributeValue::S(format!("{TENANT_PREFIX}{}", tenant.as_str()))
@@ -92,6 +103,52 @@ pub fn change(id: &ResourceId) -> AttributeValue {
 /// The id of the change entry whose sort key this is.
 pub fn change_of(sk: &str) -> Option<ResourceId> {
     ResourceId::parse(sk.strip_prefix(CHANGE_PREFIX)?)
+}
+
+/// The start of every search key for tokens that begin with `prefix`.
+pub fn search_prefix(namespace: Namespace, prefix: &str) -> String {
+    let space = match namespace {
+        Namespace::Words => "W#",
+        Namespace::Phones => "P#",
+    };
+    format!("{SEARCH_PREFIX}{space}{prefix}")
+}
+
+/// A search entry: the token, then the contact's name key and id, so that the entries of one
+/// prefix sort by the matching token, then name, then id.
+pub fn search_entry(namespace: Namespace, token: &str, name_key: &str, id: &ResourceId) -> String {
+    format!(
+        "{}{SEPARATOR}{name_key}{SEPARATOR}{id}",
+        search_prefix(namespace, token)
+    )
+}
+
+/// The token of a search entry's key.
+pub fn token_of(namespace: Namespace, sk: &str) -> Option<&str> {
+    let rest = sk.strip_prefix(search_prefix(namespace, "").as_str())?;
+    rest.split(SEPARATOR).next()
+}
+
+/// A contact's place in the list sorted by name.
+pub fn by_name(name_key: &str, id: &ResourceId) -> String {
+    format!("{BY_NAME_PREFIX}{name_key}{SEPARATOR}{id}")
+}
+
+/// A contact's place in the list sorted by last change.
+pub fn by_updated(updated_at: &str, id: &ResourceId) -> String {
+    format!("{BY_UPDATED_PREFIX}{updated_at}{SEPARATOR}{id}")
+}
+
+/// Whether a sort key is a contact's search or sort index entry.
+pub fn is_index(sk: &str) -> bool {
+    [SEARCH_PREFIX, BY_NAME_PREFIX, BY_UPDATED_PREFIX]
+        .iter()
+        .any(|prefix| sk.starts_with(prefix))
+}
+
+/// The id an index key ends with.
+pub fn id_at_end(sk: &str) -> Option<ResourceId> {
+    ResourceId::parse(sk.rsplit(SEPARATOR).next()?)
 }
 
 /// The record of an `Idempotency-Key`.

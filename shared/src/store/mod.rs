@@ -16,6 +16,7 @@ mod changes;
 mod contacts;
 mod groups;
 mod idempotency;
+mod index;
 pub mod keys;
 mod outcome;
 mod retry;
@@ -25,6 +26,8 @@ mod testing;
 mod write;
 
 pub use capacity::CapacityMeter;
+pub use contacts::MAX_GROUP_CHANGES;
+pub use index::{ContactOrder, IdPage, MAX_INDEX_ITEMS, Reindexed, is_current, search_hit};
 pub use outcome::StoreError;
 pub use stream::from_record;
 
@@ -140,17 +143,26 @@ impl Store {
             .transpose()
     }
 
-    /// Up to `limit` resources in creation order, after the one with id `after`; also says
-    /// whether more follow. Reads `limit + 1` items at most, whatever the size of the tenant.
+    /// Up to `limit` resources in creation order (newest first when `descending`), after the one
+    /// with id `after`; also says whether more follow. Reads `limit + 1` items at most, whatever
+    /// the size of the tenant.
     pub async fn list<T: Stored>(
         &self,
         tenant: &TenantId,
         limit: usize,
         after: Option<&ResourceId>,
+        descending: bool,
     ) -> Result<(Vec<T>, bool), StoreError> {
         let start = after.map(|id| keys::of::<T>(id));
         let items = self
-            .query_prefix(tenant, T::PREFIX, start, Some(limit + 1))
+            .query(
+                tenant,
+                T::PREFIX,
+                start,
+                Some(limit + 1),
+                false,
+                !descending,
+            )
             .await?;
         let mut resources = items
             .into_iter()
@@ -250,9 +262,7 @@ impl Store {
     }
 
     /// Up to `limit` items (all of them when `None`) of the tenant whose sort key starts with
-    /// `prefix`, after `start`, in key order. DynamoDB stops a query at 1 MB, so a short answer
-    /// with a `LastEvaluatedKey` is followed until `limit` items or the end: a page is never
-    /// cut short by the size of its items.
+    /// `prefix`, after `start`, in key order: a page is never cut short by the size of its items.
     async fn query_prefix(
         &self,
         tenant: &TenantId,
@@ -260,7 +270,7 @@ impl Store {
         start: Option<AttributeValue>,
         limit: Option<usize>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        self.query(tenant, prefix, start, limit, false).await
+        self.query(tenant, prefix, start, limit, false, true).await
     }
 
     /// The ids in the sort keys of up to `limit` items whose sort key is `prefix` and an id,
@@ -271,8 +281,9 @@ impl Store {
         prefix: &str,
         start: Option<AttributeValue>,
         limit: usize,
+        forward: bool,
     ) -> Result<Vec<ResourceId>, StoreError> {
-        self.query(tenant, prefix, start, Some(limit), true)
+        self.query(tenant, prefix, start, Some(limit), true, forward)
             .await?
             .iter()
             .map(|item| {
@@ -285,19 +296,25 @@ impl Store {
             .collect()
     }
 
-    /// The id of the `count`-th resource after `after` in creation order, `None` when fewer
-    /// follow: how a `page` number skips earlier pages reading keys only.
+    /// The id of the `count`-th resource after `after` in creation order (or reversed), `None`
+    /// when fewer follow: how a `page` number skips earlier pages reading keys only.
     pub async fn skip<T: Stored>(
         &self,
         tenant: &TenantId,
         count: usize,
         after: Option<&ResourceId>,
+        descending: bool,
     ) -> Result<Option<ResourceId>, StoreError> {
         let start = after.map(|id| keys::of::<T>(id));
-        let ids = self.ids_after(tenant, T::PREFIX, start, count).await?;
+        let ids = self
+            .ids_after(tenant, T::PREFIX, start, count, !descending)
+            .await?;
         Ok(ids.get(count.wrapping_sub(1)).copied())
     }
 
+    /// Up to `limit` items (all of them when `None`) of the tenant whose sort key starts with
+    /// `prefix`, after `start`, in key order or reversed. DynamoDB stops a query at 1 MB, so a
+    /// short answer with a `LastEvaluatedKey` is followed until `limit` items or the end.
     async fn query(
         &self,
         tenant: &TenantId,
@@ -305,6 +322,7 @@ impl Store {
         start: Option<AttributeValue>,
         limit: Option<usize>,
         keys_only: bool,
+        forward: bool,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
         let mut items = Vec::new();
@@ -322,6 +340,7 @@ impl Store {
                 .set_projection_expression(keys_only.then(|| "#sk".to_string()))
                 .set_exclusive_start_key(start)
                 .set_limit(wanted.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+                .scan_index_forward(forward)
                 .consistent_read(true)
                 .send()
                 .await?;

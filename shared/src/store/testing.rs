@@ -11,13 +11,32 @@ use crate::contact::Contact;
 use crate::identity::TenantId;
 
 impl Store {
-    /// Loads contacts that are known to be valid and unique, with their e-mail guards and
-    /// memberships, in batches of 25 and without transactions: for seeding large data sets
-    /// (the cost test, the benchmark), never for API writes.
+    /// Loads contacts that are known to be valid and unique, with their e-mail guards,
+    /// memberships and index entries, in batches of 25 and without transactions: for seeding
+    /// large data sets (the cost test, the benchmark), never for API writes.
     pub async fn seed_contacts(
         &self,
         tenant: &TenantId,
         contacts: &[Contact],
+    ) -> Result<(), StoreError> {
+        self.seed(tenant, contacts, true).await
+    }
+
+    /// Loads contacts as a deployment that predates the index holds them: without their
+    /// index entries (what the backfill, `admin reindex`, is tested on).
+    pub async fn seed_contacts_without_index(
+        &self,
+        tenant: &TenantId,
+        contacts: &[Contact],
+    ) -> Result<(), StoreError> {
+        self.seed(tenant, contacts, false).await
+    }
+
+    async fn seed(
+        &self,
+        tenant: &TenantId,
+        contacts: &[Contact],
+        indexed: bool,
     ) -> Result<(), StoreError> {
         let mut items = Vec::new();
         for contact in contacts {
@@ -41,6 +60,13 @@ impl Store {
                     keys::tenant(tenant),
                     keys::member(group, &contact.id),
                 ));
+            }
+            if indexed {
+                for (sk, attributes) in super::index::entries(contact) {
+                    let mut item = keys::item(keys::tenant(tenant), AttributeValue::S(sk));
+                    item.extend(attributes);
+                    items.push(item);
+                }
             }
         }
         for chunk in items.chunks(25) {

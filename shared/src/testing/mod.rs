@@ -277,8 +277,23 @@ impl TestApp {
         }
     }
 
-    /// The sort keys of every item stored for this test's tenant, read straight from DynamoDB.
+    /// The sort keys of the items stored for this test's tenant, read straight from DynamoDB:
+    /// resources, guards, memberships and records, but not the search and sort index entries
+    /// (`index_keys`), which every contact write moves.
     pub async fn stored_keys(&self) -> Vec<String> {
+        let mut keys = self.all_keys().await;
+        keys.retain(|sk| !keys::is_index(sk));
+        keys
+    }
+
+    /// The sort keys of this test's tenant's search and sort index entries.
+    pub async fn index_keys(&self) -> Vec<String> {
+        let mut keys = self.all_keys().await;
+        keys.retain(|sk| keys::is_index(sk));
+        keys
+    }
+
+    async fn all_keys(&self) -> Vec<String> {
         let output = self
             .client
             .query()

@@ -88,7 +88,7 @@ async fn bad_limits_and_unknown_parameters_are_400() {
         "limit=abc",
         "limit=-1",
         "limit=1&limit=2",
-        "sort=name",
+        "order=name",
     ] {
         let response = app
             .send(

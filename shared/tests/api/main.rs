@@ -24,4 +24,5 @@ mod list;
 mod patch;
 mod policies;
 mod routing;
+mod search;
 mod update;
