@@ -19,10 +19,10 @@ use shared::contact::{Contact, ContactDraft};
 use shared::endpoints::changes::CHANGE_PARAMETERS;
 use shared::endpoints::contacts::bulk_ids;
 use shared::endpoints::crud::{Creation, Edit, Replacement, Target, created, resource_reply};
-use shared::endpoints::filters::{ContactFilter, Filter};
+use shared::endpoints::filters::ContactFilter;
 use shared::endpoints::import::import_items;
 use shared::endpoints::lists::{
-    CONTACT_LIST_PARAMETERS, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
+    CONTACT_LIST_PARAMETERS, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
 };
 use shared::envelope::{Reply, render};
 use shared::error::ApiError;

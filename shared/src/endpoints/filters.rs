@@ -3,6 +3,8 @@
 //! filter reads one page from a position (the id of the last item, or the index key it was
 //! listed through) and owns its fingerprint, so a cursor opens only for the query that made it.
 
+use super::lists::{Fetched, Filter};
+use super::sort::{CONTACT_SORTS, ContactKey, GroupKey, Sort};
 use crate::App;
 use crate::contact::{Contact, Email};
 use crate::error::ApiError;
@@ -15,118 +17,6 @@ use crate::store::{ContactOrder, IdPage, Store, is_current, search_hit};
 
 /// How many groups one `group=` filter may name.
 const MAX_FILTER_GROUPS: usize = 10;
-
-/// One page a filter read: each item with its position, and where the next page starts when
-/// more may follow (after the last item, or after the last index entry a search read).
-pub struct Fetched<T> {
-    pub items: Vec<(T, String)>,
-    pub next: Option<String>,
-}
-
-/// Which items a list holds, and how to read a page of them.
-#[allow(
-    async_fn_in_trait,
-    reason = "implemented and awaited only in this crate, on concrete filters whose futures are Send"
-)]
-pub trait Filter<T> {
-    /// What a cursor is bound to, besides the tenant.
-    fn fingerprint(&self) -> String;
-    /// Up to `limit` items after the position `after`.
-    async fn fetch(
-        &self,
-        store: &Store,
-        tenant: &TenantId,
-        limit: usize,
-        after: Option<&str>,
-    ) -> Result<Fetched<T>, ApiError>;
-    /// The position of the `count`-th item after `after`, `None` when fewer follow; reads
-    /// keys (or index entries) only.
-    async fn skip(
-        &self,
-        store: &Store,
-        tenant: &TenantId,
-        count: usize,
-        after: Option<&str>,
-    ) -> Result<Option<String>, ApiError>;
-}
-
-/// `sort=`: a key, ascending, or descending with a leading `-`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort<K> {
-    pub key: K,
-    pub descending: bool,
-}
-
-/// The keys contacts sort by; creation order is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ContactKey {
-    #[default]
-    CreatedAt,
-    Name,
-    UpdatedAt,
-}
-
-/// The keys groups sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GroupKey {
-    #[default]
-    CreatedAt,
-    Name,
-}
-
-impl<K: Copy + Default + PartialEq> Sort<K> {
-    /// Reads `sort=` with the keys this list takes (by their names in the API).
-    pub fn parse(query: &Query, keys: &[(&str, K)]) -> Result<Self, ApiError> {
-        let Some(raw) = query.single("sort")? else {
-            return Ok(Self::default());
-        };
-        let (name, descending) = match raw.strip_prefix('-') {
-            Some(name) => (name, true),
-            None => (raw, false),
-        };
-        let key = keys.iter().find(|(n, _)| *n == name).map(|(_, k)| *k);
-        let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
-        let key = key.ok_or_else(|| {
-            ApiError::malformed(
-                "sort",
-                format!(
-                    "must be one of {}, each optionally with a leading - for descending",
-                    names.join(", ")
-                ),
-            )
-        })?;
-        Ok(Self { key, descending })
-    }
-
-    pub fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-
-    fn suffix(&self, name: &str) -> String {
-        if self.is_default() {
-            String::new()
-        } else {
-            format!("|sort={}{name}", if self.descending { "-" } else { "" })
-        }
-    }
-}
-
-impl<K: Default> Default for Sort<K> {
-    fn default() -> Self {
-        Self {
-            key: K::default(),
-            descending: false,
-        }
-    }
-}
-
-pub const CONTACT_SORTS: [(&str, ContactKey); 3] = [
-    ("createdAt", ContactKey::CreatedAt),
-    ("name", ContactKey::Name),
-    ("updatedAt", ContactKey::UpdatedAt),
-];
-pub const GROUP_SORTS: [(&str, GroupKey); 2] =
-    [("createdAt", GroupKey::CreatedAt), ("name", GroupKey::Name)];
 
 /// Every group, in the order asked for.
 pub struct GroupList(pub Sort<GroupKey>);

@@ -5,7 +5,8 @@ use lambda_http::Request;
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use super::filters::{ContactFilter, Filter, GROUP_SORTS, GroupList, Sort};
+use super::filters::{ContactFilter, GroupList};
+use super::sort::{GROUP_SORTS, Sort};
 use crate::App;
 use crate::contact::Contact;
 use crate::envelope::Reply;
@@ -15,7 +16,7 @@ use crate::http::Query;
 use crate::identity::{Scope, TenantId};
 use crate::projection::Projection;
 use crate::resource::Resource;
-use crate::store::Stored;
+use crate::store::{Store, Stored};
 
 const DEFAULT_LIMIT: usize = 10;
 /// `page × limit` may not go past this many items.
@@ -30,6 +31,40 @@ pub const GROUP_LIST_PARAMETERS: [&str; 6] =
 pub const CONTACT_LIST_PARAMETERS: [&str; 9] = [
     "limit", "cursor", "page", "fields", "$select", "group", "email", "sort", "q",
 ];
+
+/// One page a filter read: each item with its position, and where the next page starts when
+/// more may follow (after the last item, or after the last index entry a search read).
+pub struct Fetched<T> {
+    pub items: Vec<(T, String)>,
+    pub next: Option<String>,
+}
+
+/// Which items a list holds, and how to read a page of them.
+#[allow(
+    async_fn_in_trait,
+    reason = "implemented and awaited only in this crate, on concrete filters whose futures are Send"
+)]
+pub trait Filter<T> {
+    /// What a cursor is bound to, besides the tenant.
+    fn fingerprint(&self) -> String;
+    /// Up to `limit` items after the position `after`.
+    async fn fetch(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Fetched<T>, ApiError>;
+    /// The position of the `count`-th item after `after`, `None` when fewer follow; reads
+    /// keys (or index entries) only.
+    async fn skip(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        count: usize,
+        after: Option<&str>,
+    ) -> Result<Option<String>, ApiError>;
+}
 
 /// The paging parameters of a list request, and its projection.
 #[derive(Debug)]

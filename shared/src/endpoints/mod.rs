@@ -6,7 +6,7 @@
 //!   every resource shares;
 //! - [`contacts`], [`groups`]: the handlers of each resource;
 //! - [`lists`]: paging and cursors of the two lists; [`filters`]: what a list holds and in which
-//!   order (filters, sorts, search);
+//!   order (filters, search), [`sort`]: `sort=`;
 //! - [`batch`]: the engine of bulk delete and [`import`] (bulk upsert): concurrency, deadline,
 //!   typed outcomes; [`idempotent`]: a request run under its `Idempotency-Key`;
 //! - [`changes`]: the change feed and its stream consumer.
@@ -20,6 +20,7 @@ pub mod groups;
 pub mod idempotent;
 pub mod import;
 pub mod lists;
+pub mod sort;
 
 use lambda_http::Request;
 

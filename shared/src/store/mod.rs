@@ -11,6 +11,7 @@
 //!   change feed's entries.
 
 mod api_keys;
+mod backfill;
 mod capacity;
 mod changes;
 mod contacts;
@@ -25,9 +26,10 @@ mod stream;
 mod testing;
 mod write;
 
+pub use backfill::Reindexed;
 pub use capacity::CapacityMeter;
 pub use contacts::MAX_GROUP_CHANGES;
-pub use index::{ContactOrder, IdPage, MAX_INDEX_ITEMS, Reindexed, is_current, search_hit};
+pub use index::{ContactOrder, IdPage, MAX_INDEX_ITEMS, is_current, search_hit};
 pub use outcome::StoreError;
 pub use stream::from_record;
 
