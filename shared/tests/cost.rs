@@ -109,21 +109,7 @@ async fn reads<F: std::future::Future<Output = Value>>(meter: &ReadMeter, f: F) 
 )]
 async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts() {
     let _serial = one_at_a_time();
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
-        "AWS_ENDPOINT_URL_DYNAMODB is unset: run the tests with `make test`"
-    );
-    let sdk = shared::sdk_config().await;
-    let meter = ReadMeter::default();
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk)
-            .interceptor(meter.clone())
-            .build(),
-    );
-    let table = format!("contacts-cost-{}", uuid::Uuid::now_v7().simple());
-    table_like_the_template(&client, &table).await;
-    let config = Config::for_tests(&table);
-    let app: &'static App = Box::leak(Box::new(App::new(&config, client.clone()).unwrap()));
+    let (app, meter, client, table) = app_on_own_table().await;
     let tenant = TenantId::parse("big").unwrap();
     let token =
         token_with(json!({"tenant": "big", "exp": jsonwebtoken::get_current_timestamp() + 3600}));

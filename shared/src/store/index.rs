@@ -187,8 +187,16 @@ impl Store {
         loop {
             let wanted = (2 * (limit + 1 - ids.len())).max(32).min(budget).max(1);
             let (items, last) = self
-                .query_page(tenant, &prefix, start.clone(), wanted, true, None)
+                .query_page(
+                    tenant,
+                    &prefix,
+                    start.clone().map(AttributeValue::S),
+                    Some(wanted),
+                    None,
+                    true,
+                )
                 .await?;
+            let last = last.and_then(|sk| sk.as_s().ok().cloned());
             budget = budget.saturating_sub(items.len());
             let mut read_to = last.clone();
             for item in &items {
@@ -271,27 +279,21 @@ impl Store {
         after: Option<&str>,
         id_of: impl Fn(&Attributes) -> Result<ResourceId, StoreError>,
     ) -> Result<IdPage, StoreError> {
-        let mut start = after.map(str::to_string);
-        let mut ids = Vec::new();
-        while ids.len() <= limit {
-            let (items, last) = self
-                .query_page(
-                    tenant,
-                    prefix,
-                    start,
-                    limit + 1 - ids.len(),
-                    !descending,
-                    Some(PROJECTION),
-                )
-                .await?;
-            for item in &items {
-                ids.push((id_of(item)?, sk_of(item)?.to_string()));
-            }
-            match last {
-                None => break,
-                last => start = last,
-            }
-        }
+        let start = after.map(|sk| AttributeValue::S(sk.to_string()));
+        let items = self
+            .query(
+                tenant,
+                prefix,
+                start,
+                Some(limit + 1),
+                Some(PROJECTION),
+                !descending,
+            )
+            .await?;
+        let mut ids = items
+            .iter()
+            .map(|item| Ok((id_of(item)?, sk_of(item)?.to_string())))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let next = (ids.len() > limit).then(|| {
             ids.truncate(limit);
             ids.last().map(|(_, sk)| sk.clone())
@@ -300,40 +302,6 @@ impl Store {
             ids,
             next: next.flatten(),
         })
-    }
-
-    /// One `Query` of the tenant's keys starting with `prefix`, after the key `start`, in key
-    /// order or reversed; also the last key it evaluated when DynamoDB stopped early.
-    async fn query_page(
-        &self,
-        tenant: &TenantId,
-        prefix: &str,
-        start: Option<String>,
-        limit: usize,
-        forward: bool,
-        projection: Option<&str>,
-    ) -> Result<(Vec<Attributes>, Option<String>), StoreError> {
-        let start = start.map(|sk| keys::item(keys::tenant(tenant), AttributeValue::S(sk)));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", keys::tenant(tenant))
-            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
-            .set_projection_expression(projection.map(str::to_string))
-            .set_exclusive_start_key(start)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .scan_index_forward(forward)
-            .consistent_read(true)
-            .send()
-            .await?;
-        let last = output
-            .last_evaluated_key
-            .and_then(|key| key.get(keys::SK).and_then(|sk| sk.as_s().ok().cloned()));
-        Ok((output.items.unwrap_or_default(), last))
     }
 
     /// The resources with these ids, in the order given, skipping any that no longer exist.

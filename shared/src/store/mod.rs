@@ -157,14 +157,7 @@ impl Store {
     ) -> Result<(Vec<T>, bool), StoreError> {
         let start = after.map(|id| keys::of::<T>(id));
         let items = self
-            .query(
-                tenant,
-                T::PREFIX,
-                start,
-                Some(limit + 1),
-                false,
-                !descending,
-            )
+            .query(tenant, T::PREFIX, start, Some(limit + 1), None, !descending)
             .await?;
         let mut resources = items
             .into_iter()
@@ -272,7 +265,7 @@ impl Store {
         start: Option<AttributeValue>,
         limit: Option<usize>,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        self.query(tenant, prefix, start, limit, false, true).await
+        self.query(tenant, prefix, start, limit, None, true).await
     }
 
     /// The ids in the sort keys of up to `limit` items whose sort key is `prefix` and an id,
@@ -285,7 +278,7 @@ impl Store {
         limit: usize,
         forward: bool,
     ) -> Result<Vec<ResourceId>, StoreError> {
-        self.query(tenant, prefix, start, Some(limit), true, forward)
+        self.query(tenant, prefix, start, Some(limit), Some("#sk"), forward)
             .await?
             .iter()
             .map(|item| {
@@ -315,43 +308,64 @@ impl Store {
     }
 
     /// Up to `limit` items (all of them when `None`) of the tenant whose sort key starts with
-    /// `prefix`, after `start`, in key order or reversed. DynamoDB stops a query at 1 MB, so a
-    /// short answer with a `LastEvaluatedKey` is followed until `limit` items or the end.
+    /// `prefix`, after `start`, in key order or reversed, with only the attributes of
+    /// `projection` when given. DynamoDB stops a query at 1 MB, so a short answer with a
+    /// `LastEvaluatedKey` is followed until `limit` items or the end.
     async fn query(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        mut start: Option<AttributeValue>,
+        limit: Option<usize>,
+        projection: Option<&str>,
+        forward: bool,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
+        loop {
+            let wanted = limit.map(|limit| limit - items.len());
+            let (page, last) = self
+                .query_page(tenant, prefix, start, wanted, projection, forward)
+                .await?;
+            items.extend(page);
+            start = last;
+            if start.is_none() || limit.is_some_and(|limit| items.len() >= limit) {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One `Query` of the tenant's items whose sort key starts with `prefix`, after the sort key
+    /// `start`, at most `limit` of them (DynamoDB also stops at 1 MB); also the sort key it
+    /// stopped at when it stopped early.
+    async fn query_page(
         &self,
         tenant: &TenantId,
         prefix: &str,
         start: Option<AttributeValue>,
         limit: Option<usize>,
-        keys_only: bool,
+        projection: Option<&str>,
         forward: bool,
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        let mut start = start.map(|sk| keys::item(keys::tenant(tenant), sk));
-        let mut items = Vec::new();
-        loop {
-            let wanted = limit.map(|limit| limit - items.len());
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", keys::tenant(tenant))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
-                .set_projection_expression(keys_only.then(|| "#sk".to_string()))
-                .set_exclusive_start_key(start)
-                .set_limit(wanted.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
-                .scan_index_forward(forward)
-                .consistent_read(true)
-                .send()
-                .await?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if start.is_none() || limit.is_some_and(|limit| items.len() >= limit) {
-                return Ok(items);
-            }
-        }
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<AttributeValue>), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", keys::tenant(tenant))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
+            .set_projection_expression(projection.map(str::to_string))
+            .set_exclusive_start_key(start.map(|sk| keys::item(keys::tenant(tenant), sk)))
+            .set_limit(limit.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+            .scan_index_forward(forward)
+            .consistent_read(true)
+            .send()
+            .await?;
+        let last = output
+            .last_evaluated_key
+            .and_then(|mut key| key.remove(keys::SK));
+        Ok((output.items.unwrap_or_default(), last))
     }
 }
 
