@@ -44,7 +44,8 @@ impl Filter<Group> for GroupList {
                 let (groups, more) = store
                     .list::<Group>(tenant, limit, after.as_ref(), descending)
                     .await?;
-                Ok(by_id(groups, more))
+                let next = after_last(&groups, more);
+                Ok(by_id(groups, next))
             }
             GroupKey::Name => {
                 let page = store
@@ -237,7 +238,7 @@ impl Filter<Contact> for ContactFilter {
             return Ok(fetched);
         }
         let after = id_position(after)?;
-        let (contacts, more) = match (&self.email, &self.groups) {
+        let (contacts, next) = match (&self.email, &self.groups) {
             (Some(email), groups) => {
                 let found = store.find_contact_by_email(tenant, email).await?;
                 let matches = found.filter(|contact| {
@@ -246,21 +247,26 @@ impl Filter<Contact> for ContactFilter {
                             contact.groups.iter().flatten().any(|g| wanted.contains(g))
                         })
                 });
-                (matches.into_iter().collect(), false)
+                (matches.into_iter().collect(), None)
             }
-            (None, Some(groups)) if groups.is_empty() => (Vec::new(), false),
+            (None, Some(groups)) if groups.is_empty() => (Vec::new(), None),
+            // Goes on after the last membership read, not the last contact answered: a page
+            // whose contacts were all deleted since their memberships were read is empty, and
+            // still has a cursor when more follow.
             (None, Some(groups)) => {
                 store
                     .list_contacts_in_groups(tenant, groups, limit, after.as_ref())
                     .await?
             }
             (None, None) => {
-                store
+                let (contacts, more) = store
                     .list(tenant, limit, after.as_ref(), self.sort.descending)
-                    .await?
+                    .await?;
+                let next = after_last(&contacts, more);
+                (contacts, next)
             }
         };
-        Ok(by_id(contacts, more))
+        Ok(by_id(contacts, next))
     }
 
     async fn skip(
@@ -323,13 +329,17 @@ fn id_position(after: Option<&str>) -> Result<Option<ResourceId>, ApiError> {
         .transpose()
 }
 
-/// A creation-order page: each item's position is its id.
-fn by_id<T: crate::resource::Resource>(items: Vec<T>, more: bool) -> Fetched<T> {
-    let next = if more {
-        items.last().map(|last| last.id().to_string())
+/// Where a creation-order page that read `items` goes on: after its last, when `more` follow.
+fn after_last<T: crate::resource::Resource>(items: &[T], more: bool) -> Option<ResourceId> {
+    if more {
+        items.last().map(|last| *last.id())
     } else {
         None
-    };
+    }
+}
+
+/// A creation-order page: each item's position is its id; `next` is where the next page starts.
+fn by_id<T: crate::resource::Resource>(items: Vec<T>, next: Option<ResourceId>) -> Fetched<T> {
     let items = items
         .into_iter()
         .map(|item| {
@@ -337,7 +347,10 @@ fn by_id<T: crate::resource::Resource>(items: Vec<T>, more: bool) -> Fetched<T> 
             (item, position)
         })
         .collect();
-    Fetched { items, next }
+    Fetched {
+        items,
+        next: next.map(|id| id.to_string()),
+    }
 }
 
 /// The resources of an index page, each with its entry's position.

@@ -47,19 +47,21 @@ impl Store {
     }
 
     /// Up to `limit` contacts that are in any of `groups`, in creation order, each once, after
-    /// the contact `after`; also says whether more follow. Reads at most `limit + 1` memberships
-    /// per group and `limit` contacts.
+    /// the contact `after`; also the id to go on after when more follow: the last membership of
+    /// the page, which stands even when its contact was deleted since it was read. Reads at
+    /// most `limit + 1` memberships per group and `limit` contacts.
     pub async fn list_contacts_in_groups(
         &self,
         tenant: &TenantId,
         groups: &[ResourceId],
         limit: usize,
         after: Option<&ResourceId>,
-    ) -> Result<(Vec<Contact>, bool), StoreError> {
+    ) -> Result<(Vec<Contact>, Option<ResourceId>), StoreError> {
         let ids = self.members(tenant, groups, limit + 1, after).await?;
         let more = ids.len() > limit;
         let page: Vec<ResourceId> = ids.into_iter().take(limit).collect();
-        Ok((self.get_many(tenant, &page).await?, more))
+        let next = if more { page.last().copied() } else { None };
+        Ok((self.get_many(tenant, &page).await?, next))
     }
 
     /// The id of the `count`-th contact after `after` that is in any of `groups`, `None` when

@@ -293,6 +293,22 @@ impl TestApp {
         keys
     }
 
+    /// Stores a bare item of this test's tenant under `sk`: a state another request could
+    /// leave between two reads (a membership whose contact was deleted right after it was read).
+    pub async fn put_bare_item(&self, sk: &str) {
+        let tenant = crate::identity::TenantId::parse(&self.tenant).unwrap();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keys::item(
+                keys::tenant(&tenant),
+                AttributeValue::S(sk.to_string()),
+            )))
+            .send()
+            .await
+            .unwrap();
+    }
+
     async fn all_keys(&self) -> Vec<String> {
         let output = self
             .client

@@ -1,5 +1,7 @@
 use serde_json::json;
 use shared::endpoints::list_contacts;
+use shared::resource::ResourceId;
+use shared::store::keys;
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -156,4 +158,26 @@ async fn pages_by_number_match_pages_by_cursor() {
         )
         .await;
     response.assert_error(400, "not_valid");
+}
+
+/// The contacts of a group page deleted between reading their memberships and reading them: the
+/// page is empty, and still goes on with a cursor to the contacts after it (it used to end the
+/// list with `nextCursor: null`).
+#[tokio::test]
+async fn a_group_page_whose_contacts_went_meanwhile_still_goes_on() {
+    let app = spawn_app().await;
+    let group = app.group("Vanishing").await;
+    let group_id = ResourceId::parse(&group).unwrap();
+    // Memberships of two contacts that are gone, older than the ones that stay.
+    for _ in 0..2 {
+        let gone = ResourceId::new();
+        let sk = keys::member(&group_id, &gone);
+        app.put_bare_item(sk.as_s().unwrap()).await;
+    }
+    let stays = app.contact(json!({"name": "Stays", "groups": [group]})).await.0;
+    let (first, cursor) = ids(&app, &format!("group={group}&limit=2")).await;
+    assert_eq!(first, Vec::<String>::new());
+    let cursor = cursor.expect("more follow: the page has a cursor");
+    let (rest, end) = ids(&app, &format!("group={group}&limit=2&cursor={cursor}")).await;
+    assert_eq!((rest, end), (vec![stays], None));
 }
