@@ -11,4 +11,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests that need no DynamoDB"
 cargo test --workspace --lib --bins -q
 cargo test -q -p xtask --test generated
-cargo test -q -p shared --features testing --test modules --test properties --test json_patch_conformance
+cargo test -q -p shared --features testing --test modules --test properties --test json_patch_conformance --test template

@@ -384,8 +384,14 @@ const STREAM_EVENT: &str = r#"        Stream:
             StartingPosition: TRIM_HORIZON
             BatchSize: 100
             FunctionResponseTypes: [ReportBatchItemFailures]
-            # Records are retried until they succeed or leave the stream (24 h); what leaves
-            # unrecorded is sent here (its shard and sequence numbers) instead of lost silently.
+            # A record that keeps failing is retried at most 10 times and for at most an hour
+            # (the batch halved each time to isolate it), so it blocks its shard for no longer,
+            # then sent here (its shard and sequence numbers) while the stream still holds it
+            # for 24 h, so it can be replayed (docs/operations.md); the queue's depth and the
+            # iterator's age have alarms (ChangeFeedFailuresAlarm, ChangeFeedIteratorAgeAlarm).
+            MaximumRetryAttempts: 10
+            MaximumRecordAgeInSeconds: 3600
+            BisectBatchOnFunctionError: true
             DestinationConfig:
               OnFailure:
                 Type: SQS

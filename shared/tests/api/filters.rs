@@ -174,7 +174,10 @@ async fn a_group_page_whose_contacts_went_meanwhile_still_goes_on() {
         let sk = keys::member(&group_id, &gone);
         app.put_bare_item(sk.as_s().unwrap()).await;
     }
-    let stays = app.contact(json!({"name": "Stays", "groups": [group]})).await.0;
+    let stays = app
+        .contact(json!({"name": "Stays", "groups": [group]}))
+        .await
+        .0;
     let (first, cursor) = ids(&app, &format!("group={group}&limit=2")).await;
     assert_eq!(first, Vec::<String>::new());
     let cursor = cursor.expect("more follow: the page has a cursor");

@@ -1,0 +1,70 @@
+//! What template.yaml promises an operator beyond IAM (`api/policies.rs`): the change feed's
+//! consumer cannot fail silently, and a canary or linear deploy rolls back on errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_yaml_ng::Value;
+
+fn template() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+/// The alarms of the template that watch `metric` of `namespace`.
+fn alarms_on(template: &Value, namespace: &str, metric: &str) -> Vec<String> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, resource)| {
+            resource["Type"] == "AWS::CloudWatch::Alarm"
+                && resource["Properties"]["Namespace"] == namespace
+                && resource["Properties"]["MetricName"] == metric
+        })
+        .map(|(name, _)| name.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The consumer reports failed records as `batchItemFailures`, so its Errors alarm never fires:
+/// a record that keeps failing must neither block its shard for the stream's 24 hours nor leave
+/// without an alarm. It is retried a bounded number of times and for a bounded age, the batch
+/// halved to isolate it, then sent to the failure queue while the stream still holds it (for a
+/// replay); the iterator's age and the queue's depth each have an alarm.
+#[test]
+fn the_change_feed_consumer_gives_up_on_a_record_loudly_and_in_time() {
+    let template = template();
+    let stream = &template["Resources"]["RecordChangesFunction"]["Properties"]["Events"]["Stream"]
+        ["Properties"];
+    let attempts = stream["MaximumRetryAttempts"]
+        .as_u64()
+        .expect("MaximumRetryAttempts");
+    assert!((1..=20).contains(&attempts), "{attempts} retries");
+    let age = stream["MaximumRecordAgeInSeconds"]
+        .as_u64()
+        .expect("MaximumRecordAgeInSeconds");
+    assert!(
+        (60..=6 * 3600).contains(&age),
+        "records older than {age} s are given up, well within the stream's 24 h"
+    );
+    assert_eq!(stream["BisectBatchOnFunctionError"], Value::Bool(true));
+    assert!(matches!(
+        stream["DestinationConfig"]["OnFailure"]["Destination"],
+        Value::Tagged(_)
+    ));
+
+    let iterator = alarms_on(&template, "AWS/Lambda", "IteratorAge");
+    assert_eq!(
+        iterator.len(),
+        1,
+        "one alarm on the consumer's iterator age"
+    );
+    let queue = alarms_on(&template, "AWS/SQS", "ApproximateNumberOfMessagesVisible");
+    assert_eq!(queue.len(), 1, "one alarm on the failure queue's depth");
+    for name in iterator.iter().chain(&queue) {
+        let alarm = &template["Resources"][name.as_str()]["Properties"];
+        assert!(
+            matches!(alarm["AlarmActions"], Value::Tagged(_)),
+            "{name} notifies AlarmTopicArn"
+        );
+    }
+}
