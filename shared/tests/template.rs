@@ -68,3 +68,42 @@ fn the_change_feed_consumer_gives_up_on_a_record_loudly_and_in_time() {
         );
     }
 }
+
+/// A canary or linear deploy rolls back only on the alarms its function lists: each function
+/// lists its own Errors alarm (none did, so `DeploymentType` canaries never rolled back).
+#[test]
+fn every_function_deploy_rolls_back_on_its_errors_alarm() {
+    let template = template();
+    let functions: Vec<(&Value, &Value)> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::Serverless::Function")
+        .collect();
+    assert_eq!(functions.len(), shared::routes::FUNCTIONS.len());
+    for (name, function) in functions {
+        let name = name.as_str().unwrap();
+        let alarms = function["Properties"]["DeploymentPreference"]["Alarms"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{name} lists no alarms"));
+        let own = format!("{}ErrorsAlarm", name.trim_end_matches("Function"));
+        assert!(
+            alarms.iter().any(|alarm| match alarm {
+                Value::Tagged(tagged) => tagged.value.as_str() == Some(own.as_str()),
+                _ => false,
+            }),
+            "{name} rolls back on {own}"
+        );
+        assert_eq!(
+            template["Resources"][own.as_str()]["Properties"]["MetricName"],
+            "Errors"
+        );
+    }
+    assert!(
+        template["Globals"]["Function"]["DeploymentPreference"]["Type"].is_mapping()
+            || matches!(
+                template["Globals"]["Function"]["DeploymentPreference"]["Type"],
+                Value::Tagged(_)
+            )
+    );
+}

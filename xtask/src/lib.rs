@@ -356,6 +356,12 @@ fn function_resource(function: &Function) -> String {
         out.push_str("      Policies:\n");
         out.push_str(&policies);
     }
+    // Merged with the Globals' Type: a canary or linear deploy that sees the new version fail
+    // rolls back (CodeDeploy watches the alarms listed here, and none otherwise).
+    let _ = write!(
+        out,
+        "      DeploymentPreference:\n        Alarms: [!Ref {id}ErrorsAlarm]\n"
+    );
     out.push_str("      Events:\n");
     match function.kind {
         Kind::Http => {
