@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use lambda_http::request::{LambdaRequest, RequestContext};
+use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, service_fn};
 
 use crate::app::App;
 use crate::envelope::{Reply, render};
@@ -32,10 +32,66 @@ where
         .needs;
     crate::observe::init(&function_name());
     let app: &'static App = Box::leak(Box::new(App::from_env(needs).await?));
-    lambda_http::run(service_fn(move |request: Request| async move {
+    let adapter = lambda_http::Adapter::from(service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(app, request, handler).await)
-    }))
-    .await
+    }));
+    lambda_http::lambda_runtime::run(QuerySafe(adapter)).await
+}
+
+/// The HTTP event, its raw query string made safe for lambda_http before it becomes a request.
+/// API Gateway passes the query as the client sent it, and lambda_http appends it to the
+/// request's URI unchecked, panicking ("failed to build request", a bare 502 to the client)
+/// when it holds a byte a URI may not: `"`, `<`, `>`, a space, a control byte or any
+/// non-ASCII byte (a client that sends `q="ann"` or `q=Zoë` without percent-encoding). Those
+/// bytes (and `#`, which would cut the query) are percent-encoded first, so the query decodes
+/// to exactly what the client sent and the request is answered like any other.
+struct QuerySafe<S>(S);
+
+impl<S> lambda_http::Service<LambdaEvent<LambdaRequest>> for QuerySafe<S>
+where
+    S: lambda_http::Service<LambdaEvent<LambdaRequest>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut event: LambdaEvent<LambdaRequest>) -> Self::Future {
+        make_query_safe(&mut event.payload);
+        self.0.call(event)
+    }
+}
+
+/// Percent-encodes the bytes of an HTTP API event's raw query string that a URI may not hold.
+pub fn make_query_safe(event: &mut LambdaRequest) {
+    if let LambdaRequest::ApiGatewayV2(event) = event
+        && let Some(query) = &mut event.raw_query_string
+        && let Some(safe) = percent_encode_unsafe(query)
+    {
+        *query = safe;
+    }
+}
+
+fn percent_encode_unsafe(query: &str) -> Option<String> {
+    let unsafe_byte = |b: u8| !(0x21..=0x7e).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'#');
+    if !query.bytes().any(unsafe_byte) {
+        return None;
+    }
+    let mut safe = String::with_capacity(query.len() + 16);
+    for b in query.bytes() {
+        if unsafe_byte(b) {
+            safe.push_str(&format!("%{b:02X}"));
+        } else {
+            safe.push(char::from(b));
+        }
+    }
+    Some(safe)
 }
 
 /// Starts a stream consumer (the change feed's): a store, and every batch of stream records
@@ -45,7 +101,6 @@ where
     H: Fn(&'static Store, DynamoDbEvent) -> F + Copy + Send + 'static,
     F: Future<Output = DynamoDbEventResponse> + Send,
 {
-    use lambda_http::LambdaEvent;
     use lambda_http::lambda_runtime;
 
     crate::observe::init(&function_name());

@@ -140,7 +140,8 @@ pub enum SearchQuery {
 }
 
 impl SearchQuery {
-    /// Reads `q`: 1–100 characters after trimming, holding at least one letter or digit.
+    /// Reads `q`: 1–100 characters after trimming, no control characters, something left once
+    /// folded.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
         let length = trimmed.chars().count();
@@ -148,6 +149,9 @@ impl SearchQuery {
             return Err(format!(
                 "must be 1 to {MAX_QUERY_CHARS} characters after trimming"
             ));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("must not hold control characters".into());
         }
         let phone_like = trimmed
             .chars()

@@ -407,3 +407,60 @@ async fn a_json_body_that_is_not_utf_8_is_400_whichever_way_it_arrives() {
     }
     assert!(app.stored_keys().await.is_empty());
 }
+
+/// An API Gateway event whose raw query string holds bytes a URI may not (a client that does
+/// not percent-encode): lambda_http alone panics building the request (a bare 502 and the
+/// invocation lost); the functions percent-encode those bytes first and answer like any other
+/// request, with what the client meant.
+#[tokio::test]
+async fn a_raw_query_with_bytes_a_uri_may_not_hold_is_answered_not_a_panic() {
+    use lambda_http::request::LambdaRequest;
+    let app = spawn_app().await;
+    let (zoe, _) = app.contact(json!({"name": "Zoë"})).await;
+    let token = crate::helpers::token_with(json!({"tenant": app.tenant}));
+    let event = |query: &str| -> LambdaRequest {
+        let event = json!({
+            "version": "2.0", "routeKey": "GET /v1/contacts", "rawPath": "/v1/contacts",
+            "rawQueryString": query,
+            "headers": {"host": "api.example.com", "authorization": format!("Bearer {token}")},
+            "requestContext": {
+                "accountId": "1", "apiId": "a", "domainName": "api.example.com",
+                "domainPrefix": "api", "requestId": "r", "routeKey": "GET /v1/contacts",
+                "stage": "$default", "time": "03/Dec/2026:00:00:00 +0000", "timeEpoch": 0,
+                "http": {"method": "GET", "path": "/v1/contacts", "protocol": "HTTP/1.1",
+                         "sourceIp": "192.0.2.1", "userAgent": "test"}
+            },
+            "isBase64Encoded": false
+        });
+        serde_json::from_value(event).unwrap()
+    };
+    // (query, whether lambda_http alone panics on it, status, whether Zoë is found)
+    for (query, panics, status, found) in [
+        ("q=\"zo\"", true, 200, false),
+        ("q=<zo>", true, 200, false),
+        ("q=zo&fields=name name", true, 400, false),
+        ("q=zo ë", true, 200, false),
+        ("q=z\u{1}o", true, 400, false),
+        ("q=Zoë", false, 200, true),
+    ] {
+        let raw = std::panic::catch_unwind(|| lambda_http::Request::from(event(query)));
+        assert_eq!(raw.is_err(), panics, "lambda_http alone on {query:?}");
+        let mut safe = event(query);
+        shared::lambda::make_query_safe(&mut safe);
+        let response = shared::lambda::handle(app.app, safe.into(), list_contacts).await;
+        let body: Value = match response.body() {
+            lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap(),
+            _ => panic!("no body"),
+        };
+        assert_eq!(response.status().as_u16(), status, "{query:?}: {body:#}");
+        if status == 200 {
+            let ids: Vec<&str> = body["data"]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids == [zoe.as_str()], found, "{query:?}: {ids:?}");
+        }
+    }
+}
