@@ -5,7 +5,8 @@ use shared::store::keys;
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn ids(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
+/// The ids a `GET /v1/contacts?<query>` page answers, and its next cursor.
+pub(crate) async fn ids(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
     let response = app
         .send(
             list_contacts,

@@ -4,21 +4,8 @@
 use serde_json::{Value, json};
 use shared::endpoints::{import_contacts, list_groups};
 
+use crate::filters::ids as page;
 use crate::helpers::{TestApp, spawn_app, token_with};
-
-/// The ids a list query answers on its first page, and its next cursor.
-async fn page(app: &TestApp, query: &str) -> (Vec<String>, Option<String>) {
-    let response = app.list(&format!("?{query}")).await;
-    assert_eq!(response.status, 200, "{query}: {:#}", response.body);
-    let ids = response.data()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
-    let next = response.data()["nextCursor"].as_str().map(str::to_string);
-    (ids, next)
-}
 
 /// Every id a query answers, walking its pages with their cursors.
 async fn all(app: &TestApp, query: &str) -> Vec<String> {
