@@ -69,7 +69,7 @@ fn contact() -> Contact {
         "fields": {"crmId": "A-17", "vip": true}
     }))
     .unwrap();
-    Contact::create(draft, "2026-01-01T00:00:00.000Z")
+    Contact::create(draft, "2026-01-01T00:00:00.000Z", None)
 }
 
 /// Authentication as the handlers do it; the Bearer path never awaits I/O, so the runtime only
@@ -106,7 +106,7 @@ fn paths(c: &mut Criterion) {
             authorize(app, create.headers(), Scope::Write);
             let input = Creation::<Contact>::parse(&create).unwrap();
             answer(created(
-                &Contact::create(input.draft, NOW),
+                &Contact::create(input.draft, NOW, None),
                 &input.projection,
             ));
         })
@@ -121,7 +121,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, update.headers(), Scope::Write);
             let input = Replacement::<Contact>::parse(&update).unwrap();
-            let next = stored.replaced_by(input.draft, NOW);
+            let next = stored.replaced_by(input.draft, NOW, None);
             answer(resource_reply(StatusCode::OK, &next, &input.projection));
         })
     });
@@ -135,7 +135,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, patch.headers(), Scope::Write);
             let edit = Edit::parse::<Contact>(&patch).unwrap();
-            let next = edit.apply(&stored).unwrap();
+            let next = edit.apply(&stored, None).unwrap();
             answer(resource_reply(StatusCode::OK, &next, &edit.projection));
         })
     });
@@ -223,7 +223,7 @@ fn paths(c: &mut Criterion) {
                 .iter()
                 .enumerate()
                 .map(|(index, item)| {
-                    let contact = Contact::create(ContactDraft::parse(item).unwrap(), NOW);
+                    let contact = Contact::create(ContactDraft::parse(item).unwrap(), NOW, None);
                     json!({"index": index, "status": "created", "id": contact.id(), "version": 1})
                 })
                 .collect();
@@ -288,7 +288,7 @@ fn paths(c: &mut Criterion) {
         })
     });
     let group_body = json!({"name": "Friends", "description": "close ones"});
-    let group = Group::create(Group::parse_draft(&group_body).unwrap(), NOW);
+    let group = Group::create(Group::parse_draft(&group_body).unwrap(), NOW, None);
     let create_group = request(
         "POST",
         "/v1/groups",
@@ -299,7 +299,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, create_group.headers(), Scope::Write);
             let input = Creation::<Group>::parse(&create_group).unwrap();
-            answer(created(&Group::create(input.draft, NOW), &input.projection));
+            answer(created(&Group::create(input.draft, NOW, None), &input.projection));
         })
     });
     let get_group = request("GET", &format!("/v1/groups/{ID}"), "application/json", None);
@@ -334,7 +334,7 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, patch_group.headers(), Scope::Write);
             let edit = Edit::parse::<Group>(&patch_group).unwrap();
-            let next = edit.apply(&group).unwrap();
+            let next = edit.apply(&group, None).unwrap();
             answer(resource_reply(StatusCode::OK, &next, &edit.projection));
         })
     });

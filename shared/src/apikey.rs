@@ -58,10 +58,10 @@ impl ApiKey {
     }
 
     pub fn principal(&self) -> Option<Principal> {
-        Some(Principal::new(
-            TenantId::parse(&self.tenant)?,
-            self.scopes.clone(),
-        ))
+        Some(
+            Principal::new(TenantId::parse(&self.tenant)?, self.scopes.clone())
+                .acting_as(Some(format!("key:{}", self.key_id))),
+        )
     }
 }
 

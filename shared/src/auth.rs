@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::apikey::{KeyCache, parse_basic};
 use crate::config::{Config, ConfigError, JwtKey};
 use crate::error::ApiError;
-use crate::identity::{Principal, Scope, TenantId};
+use crate::identity::{MAX_ACTOR, Principal, Scope, TenantId};
 use crate::jwks::KeySet;
 use crate::store::Store;
 
@@ -17,6 +17,9 @@ use crate::store::Store;
 // `sub` and `exp` are required through the validation's required claims.
 struct Claims {
     tenant: Option<String>,
+    /// The caller, recorded as the writer of what it writes.
+    #[serde(default)]
+    sub: Option<String>,
     #[serde(default)]
     scope: Option<String>,
 }
@@ -159,7 +162,13 @@ impl Authenticator {
             .split_whitespace()
             .map(str::to_string)
             .collect();
-        Ok(Principal::new(tenant, scopes))
+        // A writer's name is stored with every item it writes: a longer `sub` is no identity.
+        if claims.sub.as_ref().is_some_and(|sub| sub.chars().count() > MAX_ACTOR) {
+            return Err(ApiError::Unauthenticated(format!(
+                "the token's sub is longer than {MAX_ACTOR} characters"
+            )));
+        }
+        Ok(Principal::new(tenant, scopes).acting_as(claims.sub))
     }
 
     async fn verify_api_key(&self, encoded: &str, store: &Store) -> Result<Principal, ApiError> {

@@ -41,6 +41,10 @@ pub struct Group {
     pub description: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
     pub version: u64,
 }
 
@@ -68,6 +72,8 @@ impl Resource for Group {
             description: draft.description,
             created_at: server.created_at,
             updated_at: server.updated_at,
+            created_by: server.created_by,
+            updated_by: server.updated_by,
             version: server.version,
         }
     }

@@ -38,16 +38,36 @@ impl Scope {
     }
 }
 
-/// The authenticated caller: its tenant and the scopes it was granted.
+/// The authenticated caller: its tenant, the scopes it was granted, and who it is.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant: TenantId,
     scopes: Vec<String>,
+    actor: Option<String>,
 }
+
+/// The longest writer name kept (`createdBy`, `updatedBy`): a token's `sub` may be no longer.
+pub const MAX_ACTOR: usize = 256;
 
 impl Principal {
     pub fn new(tenant: TenantId, scopes: Vec<String>) -> Self {
-        Self { tenant, scopes }
+        Self {
+            tenant,
+            scopes,
+            actor: None,
+        }
+    }
+
+    /// The same caller, known as `actor`: a token's `sub`, or `key:<keyId>` for an API key.
+    pub fn acting_as(mut self, actor: Option<String>) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    /// Who writes what this caller writes (`createdBy`, `updatedBy`); `None` for a token
+    /// without a `sub`.
+    pub fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
     }
 
     /// Whether the caller was granted `scope`.

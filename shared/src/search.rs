@@ -259,6 +259,8 @@ mod tests {
             fields: None,
             created_at: String::new(),
             updated_at: String::new(),
+            created_by: None,
+            updated_by: None,
             version: 1,
         }
     }

@@ -142,7 +142,7 @@ async fn a_page_reads_in_proportion_to_its_limit_in_a_tenant_of_10_000_contacts(
                 "groups": [groups[i % GROUPS]],
             }))
             .unwrap();
-            Contact::create(draft, "2026-01-01T00:00:00.000Z")
+            Contact::create(draft, "2026-01-01T00:00:00.000Z", None)
         })
         .collect();
     // Without their search entries: none of these pages reads them, and the local DynamoDB
@@ -317,7 +317,7 @@ async fn search_and_sorted_pages_read_in_proportion_to_their_limit_in_a_large_te
                 (i / 1000) % 60,
                 i % 1000
             );
-            Contact::create(draft, &at)
+            Contact::create(draft, &at, None)
         })
         .collect();
     let started = std::time::Instant::now();
@@ -404,7 +404,7 @@ async fn the_backfill_indexes_contacts_stored_before_the_index() {
         .map(|name| {
             let (name, surname) = name.split_once(' ').unwrap();
             let draft = ContactDraft::parse(&json!({"name": name, "surname": surname})).unwrap();
-            Contact::create(draft, "2026-01-01T00:00:00.000Z")
+            Contact::create(draft, "2026-01-01T00:00:00.000Z", None)
         })
         .collect();
     app.store

@@ -95,7 +95,7 @@ fn stored_contact() -> Contact {
         "fields": {"crmId": "x".repeat(1000), "score": 1}
     }))
     .unwrap();
-    Contact::create(draft, "2026-01-01T00:00:00.000Z")
+    Contact::create(draft, "2026-01-01T00:00:00.000Z", None)
 }
 
 fn headers(media_type: &'static str) -> HeaderMap {
@@ -110,7 +110,7 @@ proptest! {
     #[test]
     fn any_body_parses_or_is_refused_without_panicking(body in json_value()) {
         if let Ok(draft) = ContactDraft::parse(&body) {
-            let contact = Contact::create(draft, "2026-01-01T00:00:00.000Z");
+            let contact = Contact::create(draft, "2026-01-01T00:00:00.000Z", None);
             prop_assert!(json_size(&serde_json::to_value(&contact).unwrap()) < MAX_PATCHED_BYTES);
         }
     }

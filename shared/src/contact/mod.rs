@@ -179,6 +179,10 @@ pub struct Contact {
     pub fields: Option<Map<String, Value>>,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
     pub version: u64,
 }
 
@@ -213,6 +217,8 @@ impl Resource for Contact {
             fields: draft.fields,
             created_at: server.created_at,
             updated_at: server.updated_at,
+            created_by: server.created_by,
+            updated_by: server.updated_by,
             version: server.version,
         }
     }

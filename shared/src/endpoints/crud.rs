@@ -88,12 +88,17 @@ impl Edit {
         })
     }
 
-    /// The current resource with the patch applied, validated exactly like a create.
-    pub fn apply<T: Resource + serde::Serialize>(&self, current: &T) -> Result<T, ApiError> {
+    /// The current resource with the patch applied, validated exactly like a create, written
+    /// by `by`.
+    pub fn apply<T: Resource + serde::Serialize>(
+        &self,
+        current: &T,
+        by: Option<&str>,
+    ) -> Result<T, ApiError> {
         let patched = self
             .patch
             .apply(serde_json::to_value(current).map_err(ApiError::internal)?)?;
-        Ok(current.replaced_by(T::parse_draft(&patched)?, &now()))
+        Ok(current.replaced_by(T::parse_draft(&patched)?, &now(), by))
     }
 }
 
@@ -114,9 +119,9 @@ where
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let input = Creation::<T>::parse(&request)?;
-    let tenant = &principal.tenant;
+    let (tenant, by) = (&principal.tenant, principal.actor());
     idempotent::run(app, tenant, key, |claim| async move {
-        let resource = T::create(input.draft, &now());
+        let resource = T::create(input.draft, &now(), by);
         let reply = created(&resource, &input.projection)?;
         let completion = match &claim {
             Some(claim) => Some(
@@ -163,7 +168,7 @@ where
     let resource = app
         .store
         .update(&principal.tenant, id, preconditions, |current: &T| {
-            Ok::<_, ApiError>(current.replaced_by(input.draft.clone(), &now()))
+            Ok::<_, ApiError>(current.replaced_by(input.draft.clone(), &now(), principal.actor()))
         })
         .await?;
     resource_reply(StatusCode::OK, &resource, &input.projection)
@@ -180,7 +185,7 @@ where
     let resource = app
         .store
         .update(&principal.tenant, id, preconditions, |current: &T| {
-            edit.apply(current)
+            edit.apply(current, principal.actor())
         })
         .await?;
     resource_reply(StatusCode::OK, &resource, &edit.projection)

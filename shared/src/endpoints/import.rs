@@ -18,7 +18,7 @@ use crate::envelope::{Reply, error_entries};
 use crate::error::{ApiError, Problem};
 use crate::http::json_body;
 use crate::idempotency::IdempotencyKey;
-use crate::identity::{Scope, TenantId};
+use crate::identity::{Principal, Scope};
 use crate::preconditions::Preconditions;
 use crate::resource::{Resource, ResourceId};
 use crate::store::StoreError;
@@ -34,9 +34,9 @@ pub async fn import_contacts(app: &App, request: Request) -> Result<Reply, ApiEr
     let key = IdempotencyKey::from_request(&request)?;
     let items = import_items(json_body(&request)?)?;
     let deadline = batch::deadline(&request);
-    let tenant = &principal.tenant;
-    idempotent::run(app, tenant, key, |_| async move {
-        let results = import(app, tenant, items, deadline).await;
+    let writer = &principal;
+    idempotent::run(app, &writer.tenant, key, |_| async move {
+        let results = import(app, writer, items, deadline).await;
         let count = |status| batch::count(&results, status, |r| r.status);
         let (created, updated) = (count(Status::Created), count(Status::Updated));
         let failed = results.len() - created - updated;
@@ -82,7 +82,7 @@ pub fn import_items(body: Value) -> Result<Vec<Value>, ApiError> {
 /// after `deadline` is `unavailable` and not tried.
 pub async fn import(
     app: &App,
-    tenant: &TenantId,
+    writer: &Principal,
     items: Vec<Value>,
     deadline: Instant,
 ) -> Vec<ImportResult> {
@@ -92,7 +92,7 @@ pub async fn import(
         deadline,
         |index, _| ImportResult::failed(index, Status::Unavailable, None),
         |index, draft| async move {
-            match upsert(app, tenant, draft).await {
+            match upsert(app, writer, draft).await {
                 Ok((contact, Written::Created)) => {
                     ImportResult::written(index, &contact, Status::Created)
                 }
@@ -153,18 +153,19 @@ enum Written {
 /// loses or changes that address meanwhile is looked up again.
 async fn upsert(
     app: &App,
-    tenant: &TenantId,
+    writer: &Principal,
     draft: ContactDraft,
 ) -> Result<(Contact, Written), ApiError> {
+    let tenant = &writer.tenant;
     let Some(email) = draft.email.as_ref().map(|email| email.unique_key()) else {
-        return create(app, tenant, draft).await;
+        return create(app, writer, draft).await;
     };
     for _ in 0..MATCH_ATTEMPTS {
         // The guard names the contact; the update reads it and checks it still holds the address.
         let matched = app.store.contact_id_by_email(tenant, &email).await?;
         let outcome = match matched {
-            Some(id) => replace_holder(app, tenant, &id, &email, &draft).await,
-            None => create_unless_taken(app, tenant, &draft).await,
+            Some(id) => replace_holder(app, writer, &id, &email, &draft).await,
+            None => create_unless_taken(app, writer, &draft).await,
         };
         if let Some(done) = outcome? {
             return Ok(done);
@@ -180,7 +181,7 @@ async fn upsert(
 /// (or is gone): look the address up again.
 async fn replace_holder(
     app: &App,
-    tenant: &TenantId,
+    writer: &Principal,
     id: &ResourceId,
     email: &str,
     draft: &ContactDraft,
@@ -188,14 +189,14 @@ async fn replace_holder(
     let replaced = app
         .store
         .update(
-            tenant,
+            &writer.tenant,
             id,
             &Preconditions::default(),
             |current: &Contact| {
                 if current.email_key().as_deref() != Some(email) {
                     return Err(StoreError::NotFound(Contact::NAME));
                 }
-                Ok(current.replaced_by(draft.clone(), &now()))
+                Ok(current.replaced_by(draft.clone(), &now(), writer.actor()))
             },
         )
         .await;
@@ -209,11 +210,11 @@ async fn replace_holder(
 /// Creates the contact; `None` when another writer took its address meanwhile: look it up again.
 async fn create_unless_taken(
     app: &App,
-    tenant: &TenantId,
+    writer: &Principal,
     draft: &ContactDraft,
 ) -> Result<Option<(Contact, Written)>, ApiError> {
-    let contact = Contact::create(draft.clone(), &now());
-    match app.store.create(tenant, &contact).await {
+    let contact = Contact::create(draft.clone(), &now(), writer.actor());
+    match app.store.create(&writer.tenant, &contact).await {
         Ok(()) => Ok(Some((contact, Written::Created))),
         Err(StoreError::EmailTaken) => Ok(None),
         Err(err) => Err(err.into()),
@@ -222,11 +223,11 @@ async fn create_unless_taken(
 
 async fn create(
     app: &App,
-    tenant: &TenantId,
+    writer: &Principal,
     draft: ContactDraft,
 ) -> Result<(Contact, Written), ApiError> {
-    let contact = Contact::create(draft, &now());
-    app.store.create(tenant, &contact).await?;
+    let contact = Contact::create(draft, &now(), writer.actor());
+    app.store.create(&writer.tenant, &contact).await?;
     Ok((contact, Written::Created))
 }
 

@@ -18,7 +18,14 @@ use serde_json::Value;
 use crate::error::ApiError;
 
 /// The fields only the server writes.
-pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "createdAt", "updatedAt", "version"];
+pub const READ_ONLY_FIELDS: [&str; 6] = [
+    "id",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+    "version",
+];
 
 pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 2000;
@@ -47,24 +54,31 @@ pub trait Resource: Sized {
     fn created_at(&self) -> &str;
     fn updated_at(&self) -> &str;
     fn version(&self) -> u64;
+    /// Who created it; `None` for what was written before writers were recorded.
+    fn created_by(&self) -> Option<&str>;
 
-    /// A new resource, version 1.
-    fn create(draft: Self::Draft, now: &str) -> Self {
+    /// A new resource, version 1, written by `by` (the caller's `Principal::actor`).
+    fn create(draft: Self::Draft, now: &str, by: Option<&str>) -> Self {
         let server = ServerFields {
             id: ResourceId::new(),
             created_at: now.to_string(),
             updated_at: now.to_string(),
+            created_by: by.map(str::to_string),
+            updated_by: by.map(str::to_string),
             version: 1,
         };
         Self::from_parts(draft, server)
     }
 
-    /// This resource with every writable field replaced by `draft`, one version later.
-    fn replaced_by(&self, draft: Self::Draft, now: &str) -> Self {
+    /// This resource with every writable field replaced by `draft`, one version later, written
+    /// by `by`.
+    fn replaced_by(&self, draft: Self::Draft, now: &str, by: Option<&str>) -> Self {
         let server = ServerFields {
             id: *self.id(),
             created_at: self.created_at().to_string(),
             updated_at: now.to_string(),
+            created_by: self.created_by().map(str::to_string),
+            updated_by: by.map(str::to_string),
             version: self.version() + 1,
         };
         Self::from_parts(draft, server)
@@ -77,11 +91,14 @@ pub struct ServerFields {
     pub id: ResourceId,
     pub created_at: String,
     pub updated_at: String,
+    /// The writer of the first and of the latest version (`None`: not recorded).
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
     pub version: u64,
 }
 
 /// The read-only accessors of a `Resource` whose struct has the fields `id`, `created_at`,
-/// `updated_at` and `version`.
+/// `updated_at`, `created_by` and `version`.
 macro_rules! server_field_accessors {
     () => {
         fn id(&self) -> &$crate::resource::ResourceId {
@@ -95,6 +112,9 @@ macro_rules! server_field_accessors {
         }
         fn version(&self) -> u64 {
             self.version
+        }
+        fn created_by(&self) -> Option<&str> {
+            self.created_by.as_deref()
         }
     };
 }

@@ -258,6 +258,7 @@ async fn a_page_number_skips_earlier_pages_in_a_few_round_trips() {
             Contact::create(
                 Contact::parse_draft(&body).unwrap(),
                 "2026-01-01T00:00:00.000Z",
+                None,
             )
         })
         .collect();
