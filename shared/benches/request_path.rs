@@ -299,7 +299,10 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             authorize(app, create_group.headers(), Scope::Write);
             let input = Creation::<Group>::parse(&create_group).unwrap();
-            answer(created(&Group::create(input.draft, NOW, None), &input.projection));
+            answer(created(
+                &Group::create(input.draft, NOW, None),
+                &input.projection,
+            ));
         })
     });
     let get_group = request("GET", &format!("/v1/groups/{ID}"), "application/json", None);

@@ -26,6 +26,8 @@ pub struct App {
     pub changes_settle: Duration,
     /// The time since the epoch (the feed's settle time and retention go by it).
     pub clock: fn() -> Duration,
+    /// How long a deleted contact stays in the trash; zero: deletes are for good.
+    pub trash_retention: Duration,
 }
 
 impl App {
@@ -70,6 +72,7 @@ impl App {
             cursors,
             changes_settle: config.changes_settle,
             clock: config.clock,
+            trash_retention: config.trash_retention,
         })
     }
 

@@ -163,7 +163,11 @@ impl Authenticator {
             .map(str::to_string)
             .collect();
         // A writer's name is stored with every item it writes: a longer `sub` is no identity.
-        if claims.sub.as_ref().is_some_and(|sub| sub.chars().count() > MAX_ACTOR) {
+        if claims
+            .sub
+            .as_ref()
+            .is_some_and(|sub| sub.chars().count() > MAX_ACTOR)
+        {
             return Err(ApiError::Unauthenticated(format!(
                 "the token's sub is longer than {MAX_ACTOR} characters"
             )));

@@ -20,7 +20,8 @@ pub struct Change {
     pub resource: ResourceKind,
     /// The resource's id.
     pub id: ResourceId,
-    /// `created`, `updated` or `deleted`.
+    /// `created`, `updated`, `deleted` (to the trash, or for good when the trash is off),
+    /// `restored` (from the trash) or `erased` (for good).
     pub op: Op,
     /// The resource's version after the write (the last version, for a delete): changes of
     /// one resource are in version order.
@@ -44,6 +45,8 @@ pub enum Op {
     Created,
     Updated,
     Deleted,
+    Restored,
+    Erased,
 }
 
 #[cfg(test)]
@@ -57,5 +60,7 @@ mod tests {
         assert_eq!(serde_json::json!(Op::Created), "created");
         assert_eq!(serde_json::json!(Op::Updated), "updated");
         assert_eq!(serde_json::json!(Op::Deleted), "deleted");
+        assert_eq!(serde_json::json!(Op::Restored), "restored");
+        assert_eq!(serde_json::json!(Op::Erased), "erased");
     }
 }

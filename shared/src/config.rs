@@ -4,6 +4,11 @@
 use std::env;
 use std::time::Duration;
 
+/// How many days a deleted contact stays in the trash unless `TRASH_RETENTION_DAYS` says.
+pub const DEFAULT_TRASH_DAYS: u64 = 30;
+/// The longest retention taken (ten years).
+pub const MAX_TRASH_DAYS: u64 = 3650;
+
 /// What a function needs to know about its deployment.
 #[derive(Clone)]
 pub struct Config {
@@ -27,6 +32,9 @@ pub struct Config {
     pub changes_settle: Duration,
     /// The time since the epoch: `clock::since_epoch`; tests move it.
     pub clock: fn() -> Duration,
+    /// How long a deleted contact stays in the trash (`TRASH_RETENTION_DAYS`, default 30);
+    /// zero: deletes are for good.
+    pub trash_retention: Duration,
     /// Whether start-up opens the DynamoDB connection (`DYNAMODB_PREWARM=true`), so the first
     /// request does not pay for DNS, TCP and TLS.
     pub prewarm: bool,
@@ -141,9 +149,23 @@ impl Config {
         )?;
         let (jwt_issuer, jwt_audience) = (optional("JWT_ISSUER"), optional("JWT_AUDIENCE"));
         require_issuer_and_audience(&jwt_key, &jwt_issuer, &jwt_audience)?;
+        let trash_days: u64 = match optional("TRASH_RETENTION_DAYS") {
+            None => DEFAULT_TRASH_DAYS,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|days| *days <= MAX_TRASH_DAYS)
+                .ok_or_else(|| {
+                    ConfigError::Invalid(
+                        "TRASH_RETENTION_DAYS",
+                        format!("not a number of days from 0 to {MAX_TRASH_DAYS}"),
+                    )
+                })?,
+        };
         Ok(Self {
             changes_settle,
             clock: crate::clock::since_epoch,
+            trash_retention: Duration::from_secs(trash_days * 24 * 60 * 60),
             table_name: required("TABLE_NAME")?,
             jwt_key,
             jwt_issuer,
@@ -311,6 +333,7 @@ mod tests {
                 api_key_cache: Duration::ZERO,
                 changes_settle: Duration::ZERO,
                 clock: crate::clock::since_epoch,
+                trash_retention: Duration::ZERO,
                 prewarm: false,
             }
         }

@@ -75,8 +75,13 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
 /// The `{id}` of `/v1/<collection>/{id}`: the last path segment, whatever stage prefix or
 /// emulator put something in front of it.
 pub fn path_id(request: &Request) -> Result<ResourceId, ApiError> {
+    path_id_at(request, 0)
+}
+
+/// The id `from_end` segments before the last of the path (`/v1/contacts/{id}/restore`: 1).
+pub fn path_id_at(request: &Request, from_end: usize) -> Result<ResourceId, ApiError> {
     let path = request.uri().path().trim_end_matches('/');
-    let raw = path.rsplit('/').next().unwrap_or_default();
+    let raw = path.rsplit('/').nth(from_end).unwrap_or_default();
     ResourceId::parse(raw).ok_or_else(|| ApiError::malformed("id", "the id must be a UUID"))
 }
 

@@ -1,5 +1,5 @@
-//! The contact functions: create, read, replace, patch and delete one contact (through the
-//! shared steps of `crud`), and bulk delete.
+//! The contact functions: create, read, replace and patch one contact (through the shared
+//! steps of `crud`), and bulk delete (to the trash, as `trash::delete_contact` deletes one).
 
 use std::time::Instant;
 
@@ -8,15 +8,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::batch::{self, Status};
-use super::crud::{create_one, delete_one, patch_one, read_one, replace_one};
+use super::crud::{create_one, patch_one, read_one, replace_one};
 use super::idempotent;
+use super::trash::remove;
 use crate::App;
 use crate::contact::Contact;
 use crate::envelope::Reply;
 use crate::error::ApiError;
 use crate::http::json_body;
 use crate::idempotency::IdempotencyKey;
-use crate::identity::{Scope, TenantId};
+use crate::identity::{Principal, Scope};
 use crate::preconditions::Preconditions;
 use crate::resource::ResourceId;
 
@@ -43,31 +44,26 @@ pub async fn patch_contact(app: &App, request: Request) -> Result<Reply, ApiErro
     patch_one::<Contact>(app, request).await
 }
 
-/// `DELETE /v1/contacts/{id}`
-pub async fn delete_contact(app: &App, request: Request) -> Result<Reply, ApiError> {
-    delete_one::<Contact>(app, request).await
-}
-
 /// `POST /v1/contacts/bulk-delete`: each id on its own, a few at a time; repeated ids once.
 pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, ApiError> {
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let ids = bulk_ids(&json_body(&request)?)?;
     let deadline = batch::deadline(&request);
-    let tenant = &principal.tenant;
-    idempotent::run(app, tenant, key, |_| async move {
-        let results = bulk_delete(app, tenant, ids, deadline).await;
+    let deleter = &principal;
+    idempotent::run(app, &deleter.tenant, key, |_| async move {
+        let results = bulk_delete(app, deleter, ids, deadline).await;
         let deleted = batch::count(&results, Status::Deleted, |r| r.status);
         Reply::ok(&json!({"results": results, "deleted": deleted}))
     })
     .await
 }
 
-/// Deletes each id on its own (see `batch::run`): a malformed id is `invalid_id` at once, an id
-/// reached after `deadline` is `unavailable` and not tried.
+/// Deletes each id on its own as a DELETE does (to the trash; see `batch::run`): a malformed
+/// id is `invalid_id` at once, an id reached after `deadline` is `unavailable` and not tried.
 pub async fn bulk_delete(
     app: &App,
-    tenant: &TenantId,
+    deleter: &Principal,
     ids: Vec<String>,
     deadline: Instant,
 ) -> Vec<BulkResult> {
@@ -83,9 +79,7 @@ pub async fn bulk_delete(
         deadline,
         |_, (raw, _)| BulkResult::new(raw, Status::Unavailable),
         |_, (raw, id)| async move {
-            let outcome = app
-                .store
-                .delete::<Contact>(tenant, &id, &Preconditions::default())
+            let outcome = remove(app, deleter, &id, &Preconditions::default())
                 .await
                 .map_err(ApiError::from);
             let status = match outcome {

@@ -124,11 +124,13 @@ where
         let resource = T::create(input.draft, &now(), by);
         let reply = created(&resource, &input.projection)?;
         let completion = match &claim {
-            Some(claim) => Some(
-                app.store
-                    .completion(tenant, claim, &StoredReply::of(&reply))?,
-            ),
-            None => None,
+            Some(claim) => app.store.completion_about(
+                tenant,
+                claim,
+                &StoredReply::of(&reply),
+                resource.id(),
+            )?,
+            None => Vec::new(),
         };
         if app.store.create_with(tenant, &resource, completion).await?
             && let Some(claim) = &claim

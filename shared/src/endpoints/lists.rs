@@ -18,7 +18,7 @@ use crate::projection::Projection;
 use crate::resource::Resource;
 use crate::store::{Store, Stored};
 
-const DEFAULT_LIMIT: usize = 10;
+pub const DEFAULT_LIMIT: usize = 10;
 /// `page × limit` may not go past this many items.
 const MAX_PAGE_DEPTH: usize = 10_000;
 /// How many bytes of items one page may hold: Lambda answers at most 6 MB, and the envelope
@@ -154,8 +154,20 @@ async fn list_reply<T: Stored>(
     let fetched = filter
         .fetch(&app.store, tenant, paging.limit, after.as_deref())
         .await?;
+    sealed_page(app, tenant, &fingerprint, fetched, &paging.projection)
+}
+
+/// A page of what a list fetched, as many items as fit (`page_items`), with the cursor of the
+/// next page, signed for this tenant and list.
+pub fn sealed_page<T: serde::Serialize>(
+    app: &App,
+    tenant: &TenantId,
+    fingerprint: &str,
+    fetched: Fetched<T>,
+    projection: &Projection,
+) -> Result<Reply, ApiError> {
     let resources: Vec<&T> = fetched.items.iter().map(|(item, _)| item).collect();
-    let items = page_items(&resources, &paging.projection)?;
+    let items = page_items(&resources, projection)?;
     // A page cut short by its size goes on after its last item, like one cut by `limit`.
     let position = if items.len() < fetched.items.len() {
         fetched
@@ -166,7 +178,7 @@ async fn list_reply<T: Stored>(
         fetched.next
     };
     let next_cursor = match position {
-        Some(position) => Some(app.cursors()?.seal(tenant, &fingerprint, &position)),
+        Some(position) => Some(app.cursors()?.seal(tenant, fingerprint, &position)),
         None => None,
     };
     Reply::ok(&Page { items, next_cursor })

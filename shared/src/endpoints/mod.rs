@@ -9,7 +9,8 @@
 //!   order (filters, search), [`sort`]: `sort=`;
 //! - [`batch`]: the engine of bulk delete and [`import`] (bulk upsert): concurrency, deadline,
 //!   typed outcomes; [`idempotent`]: a request run under its `Idempotency-Key`;
-//! - [`changes`]: the change feed and its stream consumer.
+//! - [`changes`]: the change feed and its stream consumer;
+//! - [`trash`]: delete (to the trash), the trash's list, restore and erase of contacts.
 
 pub mod batch;
 pub mod changes;
@@ -21,6 +22,7 @@ pub mod idempotent;
 pub mod import;
 pub mod lists;
 pub mod sort;
+pub mod trash;
 
 use lambda_http::Request;
 
@@ -31,12 +33,12 @@ use crate::routes::methods_for;
 
 pub use changes::{list_changes, record_changes};
 pub use contacts::{
-    bulk_delete_contacts, create_contact, delete_contact, get_contact, patch_contact,
-    update_contact,
+    bulk_delete_contacts, create_contact, get_contact, patch_contact, update_contact,
 };
 pub use groups::{create_group, delete_group, get_group, patch_group};
 pub use import::import_contacts;
 pub use lists::{list_contacts, list_groups};
+pub use trash::{delete_contact, list_trash, restore_contact};
 
 /// The `$default` route: 405 with `Allow` on a known path, else 404.
 pub async fn route_not_found(_app: &App, request: Request) -> Result<Reply, ApiError> {

@@ -101,7 +101,7 @@ pub const FUNCTIONS: &[Function] = &[
     },
     Function {
         name: "delete-contact",
-        summary: "`DELETE /v1/contacts/{id}`: deletes a contact.",
+        summary: "`DELETE /v1/contacts/{id}`: moves a contact to the trash, or erases it (`?permanent=true`).",
         kind: Kind::Http,
         handler: "delete_contact",
         needs: Needs::TOKEN_KEY,
@@ -111,7 +111,41 @@ pub const FUNCTIONS: &[Function] = &[
             "/v1/contacts/{id}",
             "deleteContact",
         )],
-        dynamodb: &["GetItem", "DeleteItem"],
+        // PutItem: the trash entry and its pointer, an erase's change entry; Query: the stored
+        // answers an erase removes.
+        dynamodb: &["GetItem", "DeleteItem", "PutItem", "Query"],
+        environment: &[],
+    },
+    Function {
+        name: "list-trash",
+        summary: "`GET /v1/contacts/trash`: a page of deleted contacts, most recently deleted first.",
+        kind: Kind::Http,
+        handler: "list_trash",
+        needs: Needs::TOKEN_AND_CURSOR_KEYS,
+        routes: &[route("Trash", "GET", "/v1/contacts/trash", "listTrash")],
+        dynamodb: &["GetItem", "Query"],
+        environment: &[],
+    },
+    Function {
+        name: "restore-contact",
+        summary: "`POST /v1/contacts/{id}/restore`: brings a contact back from the trash.",
+        kind: Kind::Http,
+        handler: "restore_contact",
+        needs: Needs::TOKEN_KEY,
+        routes: &[route(
+            "Restore",
+            "POST",
+            "/v1/contacts/{id}/restore",
+            "restoreContact",
+        )],
+        // BatchGetItem: which of its groups still exist.
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "DeleteItem",
+            "ConditionCheckItem",
+            "BatchGetItem",
+        ],
         environment: &[],
     },
     Function {
@@ -126,7 +160,7 @@ pub const FUNCTIONS: &[Function] = &[
             "/v1/contacts/bulk-delete",
             "bulkDeleteContacts",
         )],
-        // PutItem: the Idempotency-Key record.
+        // PutItem: the Idempotency-Key record, each contact's trash entry and pointer.
         dynamodb: &["GetItem", "DeleteItem", "PutItem"],
         environment: &[],
     },

@@ -16,6 +16,7 @@ use super::{Store, keys};
 use crate::clock::since_epoch;
 use crate::idempotency::{Admission, Claim, IdempotencyKey, LOCK, RETENTION, StoredReply};
 use crate::identity::TenantId;
+use crate::resource::ResourceId;
 
 use keys::{EXPIRES_AT, FINGERPRINT, LOCKED_UNTIL, REPLY, STATE, TOKEN};
 
@@ -89,6 +90,46 @@ impl Store {
     ) -> Result<Action, StoreError> {
         let put = self.completed_put(tenant, claim, reply)?;
         Ok((TransactWriteItem::builder().put(put).build(), Guard::Claim))
+    }
+
+    /// The link from the resource `about` to the answer stored with this key, written with the
+    /// answer: erasing the resource finds and removes that answer (it holds the resource's data)
+    /// by reading its links, without a scan. It expires with the answer.
+    pub fn answer_link(
+        &self,
+        tenant: &TenantId,
+        claim: &Claim,
+        about: &ResourceId,
+    ) -> Result<Action, StoreError> {
+        let mut item = keys::item(keys::tenant(tenant), keys::answer(about, &claim.key.key));
+        item.insert(keys::KEY.into(), AttributeValue::S(claim.key.key.clone()));
+        item.insert(
+            EXPIRES_AT.into(),
+            number(epoch_seconds() + RETENTION.as_secs()),
+        );
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok((
+            TransactWriteItem::builder().put(put).build(),
+            Guard::Version,
+        ))
+    }
+
+    /// The actions that store `reply` with the key and link it to the resource `about`.
+    pub fn completion_about(
+        &self,
+        tenant: &TenantId,
+        claim: &Claim,
+        reply: &StoredReply,
+        about: &ResourceId,
+    ) -> Result<Vec<Action>, StoreError> {
+        Ok(vec![
+            self.completion(tenant, claim, reply)?,
+            self.answer_link(tenant, claim, about)?,
+        ])
     }
 
     /// Stores `reply` with the key after a write that could not carry it.

@@ -31,6 +31,13 @@ pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 pub const SEARCH_PREFIX: &str = "SEARCH#";
 pub const BY_NAME_PREFIX: &str = "BYNAME#";
 pub const BY_UPDATED_PREFIX: &str = "BYUPDATED#";
+/// The trash: a deleted contact's entry (`TRASHED#<deletedAt>␁<id>`, so entries sort by
+/// deletion) and its pointer by id (`TRASH#<id>`).
+pub const TRASHED_PREFIX: &str = "TRASHED#";
+pub const TRASH_PREFIX: &str = "TRASH#";
+/// The link from a resource to a stored idempotent answer that holds its data
+/// (`ANSWER#<id>#<key>`), so that erasing the resource finds the answer without a scan.
+pub const ANSWER_PREFIX: &str = "ANSWER#";
 /// What separates the parts of an index key: below every character a name, address or
 /// timestamp can hold (control characters are refused in text), so keys sort part by part.
 pub const SEPARATOR: char = '\u{1}';
@@ -53,6 +60,13 @@ pub const FINGERPRINT: &str = "fingerprint";
 pub const TOKEN: &str = "token";
 pub const LOCKED_UNTIL: &str = "lockedUntil";
 pub const REPLY: &str = "reply";
+/// A trash entry's deletion, its deleter and when it is purged; its pointer's entry.
+pub const DELETED_AT: &str = "deletedAt";
+pub const DELETED_BY: &str = "deletedBy";
+pub const PURGE_AT: &str = "purgeAt";
+pub const ENTRY: &str = "entry";
+/// An answer link's idempotency key.
+pub const KEY: &str = "key";
 /// A search entry's copy of its contact's tokens (what a query is filtered by).
 pub const WORDS: &str = "words";
 pub const PHONES: &str = "phones";
@@ -149,6 +163,26 @@ pub fn is_index(sk: &str) -> bool {
 /// The id an index key ends with.
 pub fn id_at_end(sk: &str) -> Option<ResourceId> {
     ResourceId::parse(sk.rsplit(SEPARATOR).next()?)
+}
+
+/// A contact's entry in the trash, deleted at `deleted_at`.
+pub fn trashed(deleted_at: &str, id: &ResourceId) -> String {
+    format!("{TRASHED_PREFIX}{deleted_at}{SEPARATOR}{id}")
+}
+
+/// The pointer to a trashed contact's entry.
+pub fn trash(id: &ResourceId) -> AttributeValue {
+    AttributeValue::S(format!("{TRASH_PREFIX}{id}"))
+}
+
+/// The start of every answer link of a resource.
+pub fn answers_of(id: &ResourceId) -> String {
+    format!("{ANSWER_PREFIX}{id}#")
+}
+
+/// The link from a resource to the answer stored with an idempotency key.
+pub fn answer(id: &ResourceId, key: &str) -> AttributeValue {
+    AttributeValue::S(format!("{}{key}", answers_of(id)))
 }
 
 /// The record of an `Idempotency-Key`.

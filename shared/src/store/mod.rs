@@ -24,6 +24,7 @@ mod retry;
 mod stream;
 #[cfg(feature = "testing")]
 mod testing;
+mod trash;
 mod write;
 
 pub use backfill::Reindexed;
@@ -32,6 +33,7 @@ pub use contacts::MAX_GROUP_CHANGES;
 pub use index::{ContactOrder, IdPage, MAX_INDEX_ITEMS, is_current, search_hit};
 pub use outcome::StoreError;
 pub use stream::from_record;
+pub use trash::{Moment, Trashed};
 
 use std::collections::HashMap;
 
@@ -104,23 +106,25 @@ impl Store {
     where
         Self: Companions<T>,
     {
-        self.create_with(tenant, resource, None).await.map(|_| ())
+        self.create_with(tenant, resource, Vec::new())
+            .await
+            .map(|_| ())
     }
 
-    /// `create`, with `also` in the same transaction when it fits in one (100 items); says
-    /// whether it did.
+    /// `create`, with `also` in the same transaction when all of it fits in one (100 items);
+    /// says whether it did.
     pub async fn create_with<T: Stored>(
         &self,
         tenant: &TenantId,
         resource: &T,
-        also: Option<Action>,
+        also: Vec<Action>,
     ) -> Result<bool, StoreError>
     where
         Self: Companions<T>,
     {
         let mut actions = vec![(self.put(tenant, resource, None)?, Guard::Version)];
         actions.extend(self.companions(tenant, None, Some(resource))?);
-        let carried = also.is_some() && actions.len() < MAX_TRANSACTION_ITEMS;
+        let carried = !also.is_empty() && actions.len() + also.len() <= MAX_TRANSACTION_ITEMS;
         if carried {
             actions.extend(also);
         }

@@ -46,6 +46,8 @@ pub fn from_record(record: &EventRecord) -> Option<(TenantId, Change)> {
     let new = Image::read(&record.change.new_image);
     let old = Image::read(&record.change.old_image);
     let (op, image) = match (record.event_name.as_str(), new, old) {
+        // A create is version 1; a contact back from the trash is one above its deleted version.
+        ("INSERT", Some(new), _) if new.version > Some(1) => (Op::Restored, new),
         ("INSERT", Some(new), _) => (Op::Created, new),
         ("MODIFY", Some(new), Some(old)) if new.version == old.version => return None,
         ("MODIFY", Some(new), _) => (Op::Updated, new),
@@ -130,6 +132,10 @@ mod tests {
         assert_eq!((deleted.op, deleted.version), (Op::Deleted, 2));
         // Streams give whole seconds.
         assert_eq!(deleted.at, "2026-05-22T16:11:27.000Z");
+        let restored = from_record(&record("INSERT", Some(image(&contact, 3)), None))
+            .unwrap()
+            .1;
+        assert_eq!((restored.op, restored.version), (Op::Restored, 3));
         let group = format!("GROUP#{ID}");
         let group = from_record(&record("INSERT", Some(image(&group, 1)), None))
             .unwrap()
@@ -144,6 +150,9 @@ mod tests {
             format!("MEMBER#{ID}#{ID}"),
             "IDEMPOTENCY#k".to_string(),
             format!("CHANGE#{ID}"),
+            format!("TRASH#{ID}"),
+            format!("TRASHED#2026-01-01T00:00:00.000Z\u{1}{ID}"),
+            format!("ANSWER#{ID}#k"),
         ] {
             assert_eq!(
                 from_record(&record("INSERT", Some(image(&sk, 1)), None)),

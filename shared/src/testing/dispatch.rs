@@ -15,6 +15,8 @@ impl TestApp {
             "update-contact" => self.send(endpoints::update_contact, request).await,
             "patch-contact" => self.send(endpoints::patch_contact, request).await,
             "delete-contact" => self.send(endpoints::delete_contact, request).await,
+            "list-trash" => self.send(endpoints::list_trash, request).await,
+            "restore-contact" => self.send(endpoints::restore_contact, request).await,
             "bulk-delete-contacts" => self.send(endpoints::bulk_delete_contacts, request).await,
             "import-contacts" => self.send(endpoints::import_contacts, request).await,
             "list-changes" => self.send(endpoints::list_changes, request).await,

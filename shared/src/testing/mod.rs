@@ -57,6 +57,9 @@ impl Config {
             api_key_cache: std::time::Duration::ZERO,
             changes_settle: std::time::Duration::ZERO,
             clock: crate::clock::since_epoch,
+            trash_retention: std::time::Duration::from_secs(
+                crate::config::DEFAULT_TRASH_DAYS * 24 * 60 * 60,
+            ),
             prewarm: false,
         }
     }

@@ -49,7 +49,19 @@ async fn fields_not_given_are_absent_never_invented() {
         .map(String::as_str)
         .collect();
     keys.sort();
-    assert_eq!(keys, ["createdAt", "id", "name", "updatedAt", "version"]);
+    // `createdBy`/`updatedBy` come from the credentials (the test token's `sub`), not the body.
+    assert_eq!(
+        keys,
+        [
+            "createdAt",
+            "createdBy",
+            "id",
+            "name",
+            "updatedAt",
+            "updatedBy",
+            "version"
+        ]
+    );
 }
 
 #[tokio::test]

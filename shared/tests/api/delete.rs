@@ -4,7 +4,7 @@ use shared::endpoints::delete_contact;
 use crate::helpers::{new_tenant, spawn_app, token_with};
 
 #[tokio::test]
-async fn delete_answers_204_and_removes_the_contact_and_its_guard() {
+async fn delete_answers_204_and_moves_the_contact_to_the_trash_freeing_its_guard() {
     let app = spawn_app().await;
     let id = app
         .create(json!({"name": "D", "email": "d@example.com"}))
@@ -15,7 +15,12 @@ async fn delete_answers_204_and_removes_the_contact_and_its_guard() {
     let response = app.delete(&id).await;
     assert_eq!(response.status, 204);
     assert_eq!(app.get(&id).await, None);
-    assert!(app.stored_keys().await.is_empty(), "nothing left behind");
+    let left = app.stored_keys().await;
+    assert_eq!(left.len(), 2, "only its trash entry and pointer: {left:?}");
+    assert!(
+        left.iter().all(|sk| sk.starts_with("TRASH")),
+        "no guard, membership or index entry left: {left:?}"
+    );
     app.create(json!({"name": "E", "email": "d@example.com"}))
         .await;
     let again = app.delete(&id).await;

@@ -25,6 +25,11 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
         .create(json!({"name": "A's", "email": "private@example.com", "groups": [group_id]}))
         .await;
     let contact_id = contact["id"].as_str().unwrap().to_string();
+    // And one in A's trash.
+    let (trashed_id, _) = a
+        .contact(json!({"name": "A's trashed", "email": "trashed@example.com"}))
+        .await;
+    assert_eq!(a.delete(&trashed_id).await.status, 204);
     let before = a.stored_keys().await;
     let b = spawn_app().await;
     let b_token = token_with(json!({"tenant": b.tenant}));
@@ -44,6 +49,8 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
     for (method, pattern, function) in contract_routes() {
         let id = if pattern.starts_with("/v1/groups") {
             &group_id
+        } else if pattern.ends_with("/restore") {
+            &trashed_id
         } else {
             &contact_id
         };
@@ -60,13 +67,16 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
                     "{function}: unique values are per tenant"
                 );
             }
-            ("GET", "/v1/contacts") | ("GET", "/v1/groups") | ("GET", "/v1/changes") => {
+            ("GET", "/v1/contacts")
+            | ("GET", "/v1/groups")
+            | ("GET", "/v1/changes")
+            | ("GET", "/v1/contacts/trash") => {
                 assert_eq!(response.status, 200);
                 let items = response.data()["items"].as_array().unwrap();
                 assert!(
-                    items
-                        .iter()
-                        .all(|item| item["id"] != contact["id"] && item["id"] != group["id"]),
+                    items.iter().all(|item| item["id"] != contact["id"]
+                        && item["id"] != group["id"]
+                        && item["id"] != trashed_id.as_str()),
                     "{function} listed another tenant's data"
                 );
             }
@@ -102,6 +112,16 @@ async fn no_route_lets_one_tenant_see_or_change_another_tenants_data() {
                 );
             }
         }
+    }
+    // Nor can B erase A's contacts, live or trashed.
+    for id in [&contact_id, &trashed_id] {
+        let response = a
+            .call(
+                "delete-contact",
+                as_b("DELETE", &format!("/v1/contacts/{id}?permanent=true")),
+            )
+            .await;
+        response.assert_error(404, "not_found");
     }
     // Filters by A's group id or name find nothing of A's either.
     for query in [

@@ -177,7 +177,44 @@ async fn exercise(function: &str, setup: &TestApp, probe: &TestApp) -> Vec<u16> 
             with_basic(call("PATCH", &format!("/v1/contacts/{id}")))
                 .json(json!({"groups": [group]})),
         ],
-        "delete-contact" => vec![with_basic(call("DELETE", &format!("/v1/contacts/{id}")))],
+        "delete-contact" => {
+            // Created under a key: erasing it removes the stored answer too.
+            let erased = setup
+                .send(
+                    shared::endpoints::create_contact,
+                    keyed(setup.request("POST", "/v1/contacts")).json(json!({"name": "E"})),
+                )
+                .await;
+            let erased = erased.data()["id"].as_str().unwrap().to_string();
+            vec![
+                with_basic(call("DELETE", &format!("/v1/contacts/{id}"))),
+                call("DELETE", &format!("/v1/contacts/{id}?permanent=true")),
+                call("DELETE", &format!("/v1/contacts/{erased}?permanent=true")),
+            ]
+        }
+        "list-trash" => {
+            for name in ["T1", "T2"] {
+                let (trashed, _) = setup.contact(json!({"name": name})).await;
+                setup.delete(&trashed).await;
+            }
+            vec![
+                // A second page: a cursor sealed.
+                call("GET", "/v1/contacts/trash?limit=1"),
+                with_basic(call("GET", "/v1/contacts/trash")),
+            ]
+        }
+        "restore-contact" => {
+            setup.delete(&id).await;
+            let (other, _) = setup.contact(json!({"name": "R"})).await;
+            setup.delete(&other).await;
+            vec![
+                keyed(with_basic(call(
+                    "POST",
+                    &format!("/v1/contacts/{id}/restore"),
+                ))),
+                call("POST", &format!("/v1/contacts/{other}/restore")),
+            ]
+        }
         "bulk-delete-contacts" => vec![keyed(
             with_basic(call("POST", "/v1/contacts/bulk-delete")).json(json!({"ids": [id, "nope"]})),
         )],
@@ -301,7 +338,10 @@ async fn each_function_is_given_the_secrets_it_uses_and_may_read_them() {
         .filter(|(_, d)| d.given("CURSOR_SECRET_ARN"))
         .map(|(name, _)| name.as_str())
         .collect();
-    assert_eq!(paging, ["list-changes", "list-contacts", "list-groups"]);
+    assert_eq!(
+        paging,
+        ["list-changes", "list-contacts", "list-groups", "list-trash"]
+    );
     for function in paging {
         let setup = spawn_app().await;
         let probe = probe(&setup, &functions[function], false).await;
