@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StoreError;
-use super::write::{Action, Guard, number};
+use super::write::number;
 use super::{Store, keys};
 use crate::changes::{Change, RETENTION};
 use crate::clock::since_epoch;
@@ -21,31 +21,21 @@ impl Store {
         tenant: &TenantId,
         change: &Change,
     ) -> Result<(), StoreError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(change).map_err(StoreError::internal)?;
+        item.extend(keys::item(
+            keys::tenant(tenant),
+            keys::change(&ResourceId::new()),
+        ));
+        let expires = since_epoch() + RETENTION;
+        item.insert(keys::EXPIRES_AT.into(), number(expires.as_secs()));
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(change_item(tenant, change)?))
+            .set_item(Some(item))
             .send()
             .await?;
         Ok(())
-    }
-
-    /// The put of a new entry of the tenant's feed, as an action of a write's own transaction
-    /// (an erase records itself: no stream record can tell it from a delete).
-    pub(super) fn change_entry(
-        &self,
-        tenant: &TenantId,
-        change: &Change,
-    ) -> Result<Action, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(change_item(tenant, change)?))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok((
-            TransactWriteItem::builder().put(put).build(),
-            Guard::Version,
-        ))
     }
 
     /// Up to `limit` entries of the tenant's feed after the entry `after`, in the order they
@@ -77,20 +67,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// A new entry of the tenant's feed: the change, under a new id, expiring after the retention.
-fn change_item(
-    tenant: &TenantId,
-    change: &Change,
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item: HashMap<String, AttributeValue> =
-        serde_dynamo::to_item(change).map_err(StoreError::internal)?;
-    item.extend(keys::item(
-        keys::tenant(tenant),
-        keys::change(&ResourceId::new()),
-    ));
-    let expires = since_epoch() + RETENTION;
-    item.insert(keys::EXPIRES_AT.into(), number(expires.as_secs()));
-    Ok(item)
 }

@@ -38,6 +38,9 @@ pub const TRASH_PREFIX: &str = "TRASH#";
 /// The link from a resource to a stored idempotent answer that holds its data
 /// (`ANSWER#<id>#<key>`), so that erasing the resource finds the answer without a scan.
 pub const ANSWER_PREFIX: &str = "ANSWER#";
+/// The mark an erase leaves for the change feed (`ERASED#<id>`: the last version and when), so
+/// that the stream carries the erase in order with the contact's other writes.
+pub const ERASED_PREFIX: &str = "ERASED#";
 /// What separates the parts of an index key: below every character a name, address or
 /// timestamp can hold (control characters are refused in text), so keys sort part by part.
 pub const SEPARATOR: char = '\u{1}';
@@ -173,6 +176,16 @@ pub fn trashed(deleted_at: &str, id: &ResourceId) -> String {
 /// The pointer to a trashed contact's entry.
 pub fn trash(id: &ResourceId) -> AttributeValue {
     AttributeValue::S(format!("{TRASH_PREFIX}{id}"))
+}
+
+/// The mark of an erased contact.
+pub fn erased(id: &ResourceId) -> AttributeValue {
+    AttributeValue::S(format!("{ERASED_PREFIX}{id}"))
+}
+
+/// The contact whose erase mark this sort key is.
+pub fn erased_of(sk: &str) -> Option<ResourceId> {
+    ResourceId::parse(sk.strip_prefix(ERASED_PREFIX)?)
 }
 
 /// The start of every answer link of a resource.

@@ -5,7 +5,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use serde_json::{Map, Value};
 
 use super::keys;
-use crate::changes::{Change, Op};
+use crate::changes::{Change, Op, ResourceKind};
 use crate::clock::timestamp;
 use crate::identity::TenantId;
 
@@ -40,8 +40,9 @@ impl Image {
 }
 
 /// The tenant and change a stream record stands for; `None` for items that are not contacts or
-/// groups (guards, memberships, keys, idempotency records, change entries) and for writes that
-/// change no version (a group's deletion flag).
+/// groups (guards, memberships, keys, idempotency records, change entries, the trash) and for
+/// writes that change no version (a group's deletion flag). An erase mark's insert is the
+/// contact's `erased`; a contact inserted above version 1 is `restored`.
 pub fn from_record(record: &EventRecord) -> Option<(TenantId, Change)> {
     let new = Image::read(&record.change.new_image);
     let old = Image::read(&record.change.old_image);
@@ -55,7 +56,11 @@ pub fn from_record(record: &EventRecord) -> Option<(TenantId, Change)> {
         _ => return None,
     };
     let tenant = keys::tenant_of(&image.pk)?;
-    let (resource, id) = keys::resource_of(&image.sk)?;
+    let (op, (resource, id)) = match (op, keys::erased_of(&image.sk)) {
+        (Op::Created | Op::Restored, Some(id)) => (Op::Erased, (ResourceKind::Contact, id)),
+        (_, Some(_)) => return None,
+        (op, None) => (op, keys::resource_of(&image.sk)?),
+    };
     let at = match (op, image.updated_at) {
         (Op::Deleted, _) | (_, None) => {
             let when = record.change.approximate_creation_date_time;
@@ -82,7 +87,6 @@ pub fn from_record(record: &EventRecord) -> Option<(TenantId, Change)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changes::ResourceKind;
     use serde_json::{Value, json};
 
     const ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
@@ -132,6 +136,19 @@ mod tests {
         assert_eq!((deleted.op, deleted.version), (Op::Deleted, 2));
         // Streams give whole seconds.
         assert_eq!(deleted.at, "2026-05-22T16:11:27.000Z");
+        let erased = format!("ERASED#{ID}");
+        let erased = from_record(&record("INSERT", Some(image(&erased, 3)), None))
+            .unwrap()
+            .1;
+        assert_eq!(
+            (erased.resource, erased.op, erased.version),
+            (ResourceKind::Contact, Op::Erased, 3)
+        );
+        let expired = format!("ERASED#{ID}");
+        assert_eq!(
+            from_record(&record("REMOVE", None, Some(image(&expired, 3)))),
+            None
+        );
         let restored = from_record(&record("INSERT", Some(image(&contact, 3)), None))
             .unwrap()
             .1;

@@ -17,7 +17,6 @@ use super::contacts::MAX_GROUP_CHANGES;
 use super::retry::retrying;
 use super::write::{Action, Companions, Guard, MAX_TRANSACTION_ITEMS, number};
 use super::{Store, StoreError, decode, keys};
-use crate::changes::{Change, Op, ResourceKind};
 use crate::clock::timestamp;
 use crate::contact::Contact;
 use crate::group::Group;
@@ -365,8 +364,8 @@ impl Store {
 
     /// Erases a contact for good, live or in the trash (even past its retention, before TTL
     /// removed it): the contact or its trash entry, everything that goes with it, and every
-    /// stored idempotent answer linked to it, in one transaction with an `erased` entry of the
-    /// change feed. `NotFound` when neither exists.
+    /// stored idempotent answer linked to it, in one transaction with the mark the change feed
+    /// records as `erased`. `NotFound` when neither exists.
     pub async fn erase(
         &self,
         tenant: &TenantId,
@@ -398,20 +397,39 @@ impl Store {
             if !preconditions.hold(version, &updated_at) {
                 return Err(StoreError::PreconditionFailed);
             }
-            let change = Change {
-                resource: ResourceKind::Contact,
-                id: *id,
-                op: Op::Erased,
-                version,
-                at: moment.at(),
-            };
-            actions.push(self.change_entry(tenant, &change)?);
+            actions.push(self.erase_mark(tenant, id, version, moment)?);
             let room = MAX_TRANSACTION_ITEMS - actions.len();
             actions.extend(self.erase_answers(tenant, id, room).await?);
             let landed = self.settle(actions, preconditions, attempt).await?;
             Ok::<_, StoreError>(landed.then_some(()))
         })
         .await
+    }
+
+    /// The mark an erase leaves for the change feed: the stream delivers its insert in order with
+    /// the contact's other writes, and the feed records `erased`. It holds no personal data and
+    /// expires with the stream's records (24 h).
+    fn erase_mark(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        version: u64,
+        moment: Moment<'_>,
+    ) -> Result<Action, StoreError> {
+        let mut item = keys::item(keys::tenant(tenant), keys::erased(id));
+        item.insert(keys::VERSION.into(), number(version));
+        item.insert("updatedAt".into(), AttributeValue::S(moment.at()));
+        let expires = moment.now + Duration::from_secs(24 * 60 * 60);
+        item.insert(keys::EXPIRES_AT.into(), number(expires.as_secs()));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok((
+            TransactWriteItem::builder().put(put).build(),
+            Guard::Version,
+        ))
     }
 
     /// The deletes of every stored answer linked to `id` and of its link: as actions, as many

@@ -320,3 +320,55 @@ async fn a_cursor_older_than_the_feeds_retention_is_410_gone() {
     // Without since, the feed starts anew.
     feed(&eight, "").await;
 }
+
+/// A mirror can follow the trash: a delete to the trash is `deleted`, a restore `restored` (one
+/// version up), an erase `erased`, in order per contact, delivered once at the end; the feed
+/// holds ids, operations, versions and times only, never a contact's data.
+#[tokio::test]
+async fn the_feed_records_deleted_restored_and_erased_in_order() {
+    let app = spawn_feed_app().await;
+    let (id, _) = app
+        .contact(json!({"name": "Mirror", "email": "mirror@example.com"}))
+        .await;
+    assert_eq!(app.delete(&id).await.status, 204);
+    let restored = app
+        .call(
+            "restore-contact",
+            app.request("POST", &format!("/v1/contacts/{id}/restore")),
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{:#}", restored.body);
+    assert_eq!(app.delete(&id).await.status, 204);
+    let erased = app
+        .call(
+            "delete-contact",
+            app.request("DELETE", &format!("/v1/contacts/{id}?permanent=true")),
+        )
+        .await;
+    assert_eq!(erased.status, 204);
+    let mut delivered = 0;
+    deliver(&app, &mut delivered).await;
+    let all = feed(&app, "").await;
+    assert_eq!(
+        ops(&all),
+        [
+            ("contact".into(), "created".into(), 1),
+            ("contact".into(), "deleted".into(), 1),
+            ("contact".into(), "restored".into(), 2),
+            ("contact".into(), "deleted".into(), 2),
+            ("contact".into(), "erased".into(), 2),
+        ]
+    );
+    for item in all.data()["items"].as_array().unwrap() {
+        let mut members: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        members.sort_unstable();
+        assert_eq!(members, ["at", "id", "op", "resource", "version"], "{item}");
+        assert_eq!(item["id"], id.as_str());
+    }
+    assert!(!all.body.to_string().contains("mirror@example.com"));
+}

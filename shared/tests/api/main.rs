@@ -25,4 +25,5 @@ mod patch;
 mod policies;
 mod routing;
 mod search;
+mod trash;
 mod update;
