@@ -15,6 +15,7 @@ mod backfill;
 mod capacity;
 mod changes;
 mod contacts;
+mod erase;
 mod groups;
 mod idempotency;
 mod index;

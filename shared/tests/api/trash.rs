@@ -352,12 +352,12 @@ async fn a_restore_brings_the_contact_back_with_its_id_address_groups_and_index(
         .assert_error(409, "conflict");
     assert_eq!(
         ids(&app.list(&format!("?group={kept}")).await),
-        [id.clone()]
+        vec![id.clone()]
     );
-    assert_eq!(ids(&app.list("?q=rita").await), [id.clone()]);
+    assert_eq!(ids(&app.list("?q=rita").await), vec![id.clone()]);
     assert_eq!(
         ids(&app.list("?email=rita@example.com").await),
-        [id.clone()]
+        vec![id.clone()]
     );
     assert!(ids(&trash(&app, "").await).is_empty(), "out of the trash");
     // Not in the trash any more.
@@ -376,7 +376,7 @@ async fn a_restore_whose_address_is_taken_is_409_and_leaves_it_in_the_trash() {
     let response = restore(&app, &id).await;
     response.assert_error(409, "conflict");
     assert_eq!(response.errors()[0].1.as_deref(), Some("email"));
-    assert_eq!(ids(&trash(&app, "").await), [id.clone()]);
+    assert_eq!(ids(&trash(&app, "").await), vec![id.clone()]);
     assert_eq!(app.get(&id).await, None);
 }
 
@@ -433,7 +433,7 @@ async fn past_its_retention_a_trashed_contact_is_gone_before_ttl_removes_it() {
         shared::clock::since_epoch() + Duration::from_secs(29 * 86_400)
     })
     .await;
-    assert_eq!(ids(&trash(&day_29, "").await), [id.clone()]);
+    assert_eq!(ids(&trash(&day_29, "").await), vec![id.clone()]);
     let day_31 = later(&app, || {
         shared::clock::since_epoch() + Duration::from_secs(31 * 86_400)
     })
