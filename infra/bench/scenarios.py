@@ -45,6 +45,19 @@ def seed(env: dict, function: str, bodies: list[dict]) -> list[str]:
         creator.stop()
 
 
+def seed_trash(env: dict, bodies: list[dict]) -> list[str]:
+    """Creates contacts and deletes them (to the trash) through the functions themselves."""
+    ids = seed(env, "create-contact", bodies)
+    deleter = Function("delete-contact", env)
+    try:
+        for id in ids:
+            _, response = deleter.invoke(events.http("DELETE", f"/v1/contacts/{id}"))
+            assert response["statusCode"] == 204, response
+        return ids
+    finally:
+        deleter.stop()
+
+
 def seed_changes(env: dict, count: int) -> None:
     """Feed entries of the bench tenant, recorded through the record-changes function."""
     recorder = Function("record-changes", env)
@@ -79,6 +92,10 @@ def scenarios(env: dict, n: int) -> dict[str, Scenario]:
             "PATCH", f"/v1/contacts/{s[0]}", {"surname": f"Roe {i}"}, content_type=merge), 200),
         "delete-contact": Scenario(contacts([{"name": f"d{i}"} for i in range(n)]),
                                    lambda s, i: http("DELETE", f"/v1/contacts/{s[i]}"), 204),
+        "list-trash": Scenario(lambda: seed_trash(env, [contact(i) for i in range(15)]),
+                               lambda s, i: http("GET", "/v1/contacts/trash", query="limit=10"), 200),
+        "restore-contact": Scenario(lambda: seed_trash(env, [contact(i) for i in range(n)]),
+                                    lambda s, i: http("POST", f"/v1/contacts/{s[i]}/restore"), 200),
         "bulk-delete-contacts": Scenario(contacts([{"name": f"b{i}"} for i in range(n * 2)]), lambda s, i: http(
             "POST", "/v1/contacts/bulk-delete", {"ids": s[2 * i:2 * i + 2]}), 200),
         # Two contacts per import: one matched by e-mail (replaced), one new.

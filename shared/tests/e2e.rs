@@ -202,6 +202,28 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
         None,
     );
     assert_eq!(empty.status, 204);
+    // The trash: a literal route beside `{id}` (served by list-trash, not get-contact), restore
+    // (the group it was in is gone), erase.
+    let trashed = send(&agent, "GET", &format!("{base}/v1/contacts/trash"), &[auth], None);
+    assert_eq!(trashed.status, 200, "{:#}", trashed.body);
+    assert_eq!(trashed.body["data"]["items"][0]["id"], member_id.as_str());
+    let restored = send(
+        &agent,
+        "POST",
+        &format!("{base}/v1/contacts/{member_id}/restore"),
+        &[auth],
+        None,
+    );
+    assert_eq!(restored.status, 200, "{:#}", restored.body);
+    assert_eq!(restored.body["data"]["groups"], json!([]));
+    let erased = send(
+        &agent,
+        "DELETE",
+        &format!("{base}/v1/contacts/{member_id}?permanent=true"),
+        &[auth],
+        None,
+    );
+    assert_eq!(erased.status, 204);
 
     let unauthenticated = send(&agent, "GET", &format!("{base}/v1/contacts"), &[], None);
     assert_eq!(unauthenticated.status, 401);

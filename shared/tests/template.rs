@@ -107,3 +107,26 @@ fn every_function_deploy_rolls_back_on_its_errors_alarm() {
             )
     );
 }
+
+/// The stream's filter lets through every item the feed records (contacts, groups, and the mark
+/// an erase leaves): a prefix missing here would drop those changes silently on AWS, where the
+/// local pump, which delivers every record, would not show it.
+#[test]
+fn the_stream_filter_passes_every_item_the_feed_records() {
+    use shared::store::keys;
+    let template = template();
+    let pattern = template["Resources"]["RecordChangesFunction"]["Properties"]["Events"]["Stream"]
+        ["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .expect("a filter pattern");
+    let pattern: serde_json::Value = serde_json::from_str(pattern).unwrap();
+    let prefixes: Vec<&str> = pattern["dynamodb"]["Keys"]["sk"]["S"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["prefix"].as_str().unwrap())
+        .collect();
+    for prefix in [keys::CONTACT_PREFIX, keys::GROUP_PREFIX, keys::ERASED_PREFIX] {
+        assert!(prefixes.contains(&prefix), "{prefix} is filtered out: {prefixes:?}");
+    }
+}

@@ -402,10 +402,10 @@ const STREAM_EVENT: &str = r#"        Stream:
               OnFailure:
                 Type: SQS
                 Destination: !GetAtt ChangeFeedFailuresQueue.Arn
-            # Only contacts and groups; the consumer's own entries never reach it.
+            # Only contacts, groups and erase marks; the consumer's own entries never reach it.
             FilterCriteria:
               Filters:
-                - Pattern: '{"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "CONTACT#"}, {"prefix": "GROUP#"}]}}}}'
+                - Pattern: '{"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "CONTACT#"}, {"prefix": "GROUP#"}, {"prefix": "ERASED#"}]}}}}'
 "#;
 
 fn log_group(function: &Function) -> String {

@@ -372,4 +372,39 @@ async fn a_contact_can_be_in_50_groups_but_one_request_adds_at_most_32() {
     let response = app.update(id, json!({"name": "All", "groups": ids})).await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.data()["groups"].as_array().unwrap().len(), 50);
+    let version = response.data()["version"].as_u64().unwrap();
+    // To the trash and back in 50 groups: the restore rejoins 32 (one transaction), the next
+    // version the other 18.
+    assert_eq!(app.delete(id).await.status, 204);
+    let restored = app
+        .call(
+            "restore-contact",
+            app.request("POST", &format!("/v1/contacts/{id}/restore")),
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{:#}", restored.body);
+    assert_eq!(restored.data()["version"], version + 1);
+    assert_eq!(restored.data()["groups"].as_array().unwrap().len(), 32);
+    let now = app.get(id).await.unwrap();
+    assert_eq!(now["version"], version + 2);
+    assert_eq!(now["groups"], json!(ids));
+    for group in [&ids[0], &ids[49]] {
+        let members = app.list(&format!("?group={group}")).await;
+        assert_eq!(members.data()["items"][0]["id"], id);
+    }
+    // An erase of a contact in 50 groups fits one transaction too.
+    let erased = app
+        .call(
+            "delete-contact",
+            app.request("DELETE", &format!("/v1/contacts/{id}?permanent=true")),
+        )
+        .await;
+    assert_eq!(erased.status, 204, "{:#}", erased.body);
+    assert!(
+        app.stored_keys()
+            .await
+            .iter()
+            .all(|k| k.starts_with("GROUP") || k.starts_with("ERASED#")),
+        "no membership left"
+    );
 }
