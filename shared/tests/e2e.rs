@@ -204,7 +204,13 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     assert_eq!(empty.status, 204);
     // The trash: a literal route beside `{id}` (served by list-trash, not get-contact), restore
     // (the group it was in is gone), erase.
-    let trashed = send(&agent, "GET", &format!("{base}/v1/contacts/trash"), &[auth], None);
+    let trashed = send(
+        &agent,
+        "GET",
+        &format!("{base}/v1/contacts/trash"),
+        &[auth],
+        None,
+    );
     assert_eq!(trashed.status, 200, "{:#}", trashed.body);
     assert_eq!(trashed.body["data"]["items"][0]["id"], member_id.as_str());
     let restored = send(

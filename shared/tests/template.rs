@@ -126,7 +126,14 @@ fn the_stream_filter_passes_every_item_the_feed_records() {
         .iter()
         .map(|p| p["prefix"].as_str().unwrap())
         .collect();
-    for prefix in [keys::CONTACT_PREFIX, keys::GROUP_PREFIX, keys::ERASED_PREFIX] {
-        assert!(prefixes.contains(&prefix), "{prefix} is filtered out: {prefixes:?}");
+    for prefix in [
+        keys::CONTACT_PREFIX,
+        keys::GROUP_PREFIX,
+        keys::ERASED_PREFIX,
+    ] {
+        assert!(
+            prefixes.contains(&prefix),
+            "{prefix} is filtered out: {prefixes:?}"
+        );
     }
 }

@@ -40,6 +40,9 @@ pub enum Status {
     Conflict,
     /// Not tried (the deadline), or DynamoDB was unavailable: nothing was written.
     Unavailable,
+    /// Cut off while DynamoDB was writing it (no answer in time): it may or may not have been
+    /// written; read it back before sending it again.
+    Interrupted,
     /// An unexpected failure (logged).
     Error,
 }
@@ -99,7 +102,8 @@ pub fn failed(err: &ApiError, expected: impl Fn(&ApiError) -> Option<Status>) ->
         return status;
     }
     match err {
-        ApiError::Unavailable | ApiError::Interrupted => Status::Unavailable,
+        ApiError::Unavailable => Status::Unavailable,
+        ApiError::Interrupted => Status::Interrupted,
         _ => {
             tracing::error!(error = ?err, "one item of a batch failed");
             Status::Error
@@ -107,7 +111,56 @@ pub fn failed(err: &ApiError, expected: impl Fn(&ApiError) -> Option<Status>) ->
     }
 }
 
+/// Whether every item was done (well or not): none was left untried (`Unavailable`) or cut off
+/// (`Interrupted`). Only such an answer is stored under an `Idempotency-Key`, so that a retry
+/// does the items that were not done instead of replaying that they were not.
+pub fn all_done<R>(results: &[R], of: impl Fn(&R) -> Status) -> bool {
+    results
+        .iter()
+        .all(|r| !matches!(of(r), Status::Unavailable | Status::Interrupted))
+}
+
+/// The most characters of a request's own text (an invalid id, a field name, a message that
+/// quotes one) an answer echoes, so that a stored answer of 100 items always fits one DynamoDB
+/// item (400 KB).
+pub const MAX_ECHO: usize = 100;
+
+/// `text` cut to `MAX_ECHO` characters, with `…` when it was cut.
+pub fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 /// How many of `results` have `status`.
 pub fn count<R>(results: &[R], status: Status, of: impl Fn(&R) -> Status) -> usize {
     results.iter().filter(|r| of(r) == status).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An item cut off in flight may have been written: it is `interrupted`, not `unavailable`
+    /// ("nothing was written"); either keeps a batch's answer from being stored.
+    #[test]
+    fn an_item_cut_off_is_interrupted_and_neither_counts_as_done() {
+        let none = |_: &ApiError| None;
+        assert_eq!(failed(&ApiError::Interrupted, none), Status::Interrupted);
+        assert_eq!(failed(&ApiError::Unavailable, none), Status::Unavailable);
+        assert_eq!(serde_json::json!(Status::Interrupted), "interrupted");
+        let status = |s: &Status| *s;
+        assert!(all_done(&[Status::Deleted, Status::NotFound], status));
+        assert!(!all_done(&[Status::Deleted, Status::Interrupted], status));
+        assert!(!all_done(&[Status::Unavailable], status));
+    }
+
+    #[test]
+    fn echoes_are_cut_at_100_characters() {
+        assert_eq!(echo("short"), "short");
+        let cut = echo(&"é".repeat(150));
+        assert_eq!(cut.chars().count(), MAX_ECHO + 1);
+        assert!(cut.ends_with('…'));
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::batch::{self, Status};
 use super::crud::{create_one, patch_one, read_one, replace_one};
-use super::idempotent;
+use super::idempotent::{self, Finished};
 use super::trash::remove;
 use crate::App;
 use crate::contact::Contact;
@@ -51,10 +51,13 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
     let ids = bulk_ids(&json_body(&request)?)?;
     let deadline = batch::deadline(&request);
     let deleter = &principal;
-    idempotent::run(app, &deleter.tenant, key, |_| async move {
+    idempotent::run_finishing(app, &deleter.tenant, key, |_| async move {
         let results = bulk_delete(app, deleter, ids, deadline).await;
         let deleted = batch::count(&results, Status::Deleted, |r| r.status);
-        Reply::ok(&json!({"results": results, "deleted": deleted}))
+        Ok(Finished {
+            reply: Reply::ok(&json!({"results": results, "deleted": deleted}))?,
+            last: batch::all_done(&results, |r| r.status),
+        })
     })
     .await
 }
@@ -158,7 +161,10 @@ pub struct BulkResult {
 }
 
 impl BulkResult {
+    /// The result of the id `id` as given (echoed up to `batch::MAX_ECHO` characters: only an
+    /// invalid id can be longer).
     fn new(id: String, status: Status) -> Self {
+        let id = batch::echo(&id);
         let extended_info = match status {
             Status::Deleted => Some("deleted"),
             Status::NotFound | Status::InvalidId => Some("entity_not_found"),

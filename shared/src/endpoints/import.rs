@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::batch::{self, Status};
-use super::idempotent;
+use super::idempotent::{self, Finished};
 use crate::App;
 use crate::clock::now;
 use crate::contact::{Contact, ContactDraft};
@@ -25,6 +25,8 @@ use crate::store::StoreError;
 
 /// How many contacts one import takes.
 pub const MAX_IMPORT: usize = 100;
+/// How many errors one item's result lists (the first ones).
+pub const MAX_ITEM_ERRORS: usize = 5;
 /// How often one item looks its e-mail address up again when another writer moved it meanwhile.
 const MATCH_ATTEMPTS: usize = 3;
 
@@ -35,14 +37,17 @@ pub async fn import_contacts(app: &App, request: Request) -> Result<Reply, ApiEr
     let items = import_items(json_body(&request)?)?;
     let deadline = batch::deadline(&request);
     let writer = &principal;
-    idempotent::run(app, &writer.tenant, key, |_| async move {
+    idempotent::run_finishing(app, &writer.tenant, key, |_| async move {
         let results = import(app, writer, items, deadline).await;
         let count = |status| batch::count(&results, status, |r| r.status);
         let (created, updated) = (count(Status::Created), count(Status::Updated));
         let failed = results.len() - created - updated;
-        Reply::ok(&json!({
-            "results": results, "created": created, "updated": updated, "failed": failed
-        }))
+        Ok(Finished {
+            reply: Reply::ok(&json!({
+                "results": results, "created": created, "updated": updated, "failed": failed
+            }))?,
+            last: batch::all_done(&results, |r| r.status),
+        })
     })
     .await
 }
@@ -256,13 +261,32 @@ impl ImportResult {
         }
     }
 
+    /// An item not written, with the errors of `err`: at most `MAX_ITEM_ERRORS`, each text
+    /// echoed up to `batch::MAX_ECHO` characters (a field name comes from the request), so that
+    /// the answer of 100 items always fits one stored answer.
     fn failed(index: usize, status: Status, err: Option<&ApiError>) -> Self {
+        let errors = err.map(|err| {
+            error_entries(err)
+                .into_iter()
+                .take(MAX_ITEM_ERRORS)
+                .map(|mut entry| {
+                    if let Value::Object(members) = &mut entry {
+                        for text in members.values_mut() {
+                            if let Value::String(s) = text {
+                                *s = batch::echo(s);
+                            }
+                        }
+                    }
+                    entry
+                })
+                .collect()
+        });
         Self {
             index,
             status,
             id: None,
             version: None,
-            errors: err.map(error_entries),
+            errors,
         }
     }
 }

@@ -57,9 +57,17 @@ pub struct TestRequest {
     pub(super) uri: String,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Body,
+    /// The invocation's deadline (epoch milliseconds), as Lambda's context gives it.
+    pub(super) deadline_ms: Option<u64>,
 }
 
 impl TestRequest {
+    /// Runs as an invocation whose deadline (epoch milliseconds) is `deadline_ms`.
+    pub fn deadline(mut self, deadline_ms: u64) -> Self {
+        self.deadline_ms = Some(deadline_ms);
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -92,7 +100,16 @@ impl TestRequest {
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
-        builder.body(self.body).unwrap()
+        let request = builder.body(self.body).unwrap();
+        match self.deadline_ms {
+            None => request,
+            Some(deadline) => {
+                use lambda_http::RequestExt;
+                let mut context = lambda_http::Context::default();
+                context.deadline = deadline;
+                request.with_lambda_context(context)
+            }
+        }
     }
 }
 

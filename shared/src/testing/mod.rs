@@ -137,6 +137,7 @@ impl TestApp {
             uri: uri.into(),
             headers: Vec::new(),
             body: Body::Empty,
+            deadline_ms: None,
         }
         .token(&token_with(json!({"tenant": self.tenant})))
     }

@@ -214,3 +214,92 @@ async fn bulk_delete_and_group_creates_replay_too() {
     assert!(replayed(&retry));
     assert_eq!(retry.data(), first.data());
 }
+
+/// A keyed batch that did not do every item (here: every id reached after its deadline, so
+/// each is `unavailable`) stores no answer: a retry with the same key does the items, instead of
+/// replaying for 24 hours that they were not done.
+#[tokio::test]
+async fn a_keyed_batch_with_items_not_done_frees_its_key_for_the_retry() {
+    let app = spawn_app().await;
+    let (a, _) = app.contact(json!({"name": "A"})).await;
+    let (b, _) = app.contact(json!({"name": "B"})).await;
+    let request = || {
+        app.request("POST", "/v1/contacts/bulk-delete")
+            .header("idempotency-key", "bulk-partial")
+            .json(json!({"ids": [a, b]}))
+    };
+    let past = u64::try_from(shared::clock::since_epoch().as_millis()).unwrap();
+    let first = app
+        .send(
+            shared::endpoints::bulk_delete_contacts,
+            request().deadline(past),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{:#}", first.body);
+    assert_eq!(first.data()["results"][0]["status"], "unavailable");
+    assert_eq!(first.data()["deleted"], 0);
+    let retry = app
+        .send(shared::endpoints::bulk_delete_contacts, request())
+        .await;
+    assert_eq!(retry.header("idempotent-replayed"), None, "not a replay");
+    assert_eq!(retry.data()["deleted"], 2, "{:#}", retry.body);
+    // Now every item was done: that answer is stored and replayed.
+    let again = app
+        .send(shared::endpoints::bulk_delete_contacts, request())
+        .await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.data(), retry.data());
+}
+
+/// An import whose items each name hundreds of unknown fields answered one error per field:
+/// over DynamoDB's 400 KB item, so its answer was never stored (only logged), its key stayed
+/// `running`, and a retry was told 409 (then, after the hold, ran the import again). Each item
+/// now lists at most 5 errors, each text echoed up to 100 characters: the answer is stored and
+/// replayed.
+#[tokio::test]
+async fn a_keyed_import_answer_always_fits_and_is_replayed() {
+    let app = spawn_app().await;
+    let item = |i: usize| {
+        let mut contact = serde_json::Map::new();
+        contact.insert("name".into(), json!(format!("n{i}")));
+        for f in 0..250 {
+            contact.insert(format!("x{f:03}"), json!(0));
+        }
+        Value::Object(contact)
+    };
+    let body = json!({"contacts": (0..100).map(item).collect::<Vec<_>>()});
+    let request = || {
+        app.request("POST", "/v1/contacts/import")
+            .header("idempotency-key", "import-wide")
+            .json(body.clone())
+    };
+    let first = app
+        .send(shared::endpoints::import_contacts, request())
+        .await;
+    assert_eq!(first.status, 200, "{:#}", first.body["errors"]);
+    let results = first.data()["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["status"] == "invalid"));
+    assert_eq!(results[0]["errors"].as_array().unwrap().len(), 5);
+    let again = app
+        .send(shared::endpoints::import_contacts, request())
+        .await;
+    assert_eq!(again.status, 200, "{:#}", again.body["errors"]);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
+
+/// An id of a bulk delete is echoed up to 100 characters (only an invalid one can be longer).
+#[tokio::test]
+async fn a_long_invalid_id_is_echoed_cut() {
+    let app = spawn_app().await;
+    let response = app
+        .send(
+            shared::endpoints::bulk_delete_contacts,
+            app.request("POST", "/v1/contacts/bulk-delete")
+                .json(json!({"ids": ["x".repeat(5000)]})),
+        )
+        .await;
+    let result = &response.data()["results"][0];
+    assert_eq!(result["status"], "invalid_id");
+    assert_eq!(result["id"], format!("{}…", "x".repeat(100)));
+    assert_eq!(result["link_id"], result["id"]);
+}
