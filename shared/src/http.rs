@@ -57,7 +57,7 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
             "a JSON body is required",
         )]));
     }
-    crate::json::from_slice(bytes).map_err(|err| {
+    let value = crate::json::from_slice(bytes).map_err(|err| {
         let reason = if err.is_data() {
             // A repeated member: the message names it.
             err.to_string()
@@ -69,7 +69,16 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
             )
         };
         ApiError::Malformed(vec![Problem::general(reason)])
-    })
+    })?;
+    // Never store a number other than the one sent.
+    if let Some(number) = crate::json::inexact_number(bytes) {
+        let shown: String = number.chars().take(40).collect();
+        return Err(ApiError::Unprocessable(vec![Problem::general(format!(
+            "the number {shown} has more precision than is kept (a 64-bit integer, or a double's \
+             15 to 17 significant digits): send it as a string"
+        ))]));
+    }
+    Ok(value)
 }
 
 /// The `{id}` of `/v1/<collection>/{id}`: the last path segment, whatever stage prefix or

@@ -264,3 +264,67 @@ async fn the_create_response_honours_the_projection() {
     keys.sort();
     assert_eq!(keys, ["email", "id", "name"]);
 }
+
+/// A number is stored as it was sent, or refused: `123456789012345678901234567890123456789012`
+/// was answered 201 and came back as `1.2345678901234568e41`. Numbers a double or a 64-bit
+/// integer holds exactly come back as sent.
+#[tokio::test]
+async fn a_number_is_kept_exactly_or_refused() {
+    let app = spawn_app().await;
+    for number in [
+        "123456789012345678901234567890123456789012",
+        "0.1000000000000000000001",
+        "9007199254740993.0",
+    ] {
+        let body = format!(r#"{{"name": "N", "fields": {{"n": {number}}}}}"#);
+        let response = app
+            .send(
+                shared::endpoints::create_contact,
+                app.request("POST", "/v1/contacts")
+                    .raw("application/json", lambda_http::Body::Text(body)),
+            )
+            .await;
+        response.assert_error(422, "validation_failed");
+    }
+    let (id, created) = app
+        .contact(serde_json::from_str(
+            r#"{"name": "N", "fields": {"a": 0.30000000000000004, "b": 18446744073709551615, "c": -9223372036854775808, "d": 1.5e3}}"#,
+        ).unwrap())
+        .await;
+    let stored = app.get(&id).await.unwrap();
+    for (name, text) in [
+        ("a", "0.30000000000000004"),
+        ("b", "18446744073709551615"),
+        ("c", "-9223372036854775808"),
+    ] {
+        assert_eq!(
+            created["fields"][name].to_string(),
+            text,
+            "{name} as answered"
+        );
+        assert_eq!(stored["fields"][name].to_string(), text, "{name} as stored");
+    }
+    // The same value, in the shortest form of its type.
+    assert_eq!(stored["fields"]["d"].as_f64(), Some(1500.0));
+    let patched = app
+        .send(
+            shared::endpoints::patch_contact,
+            app.request("PATCH", &format!("/v1/contacts/{id}")).raw(
+                "application/merge-patch+json",
+                lambda_http::Body::Text(r#"{"fields": {"a": 1e400000000000000000000}}"#.into()),
+            ),
+        )
+        .await;
+    assert!(matches!(patched.status, 400 | 422), "{:#}", patched.body);
+    let patched = app
+        .send(
+            shared::endpoints::patch_contact,
+            app.request("PATCH", &format!("/v1/contacts/{id}")).raw(
+                "application/merge-patch+json",
+                lambda_http::Body::Text(r#"{"fields": {"a": 12345678901234567890123}}"#.into()),
+            ),
+        )
+        .await;
+    patched.assert_error(422, "validation_failed");
+    assert_eq!(app.get(&id).await.unwrap(), stored, "nothing changed");
+}
