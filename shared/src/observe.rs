@@ -29,14 +29,24 @@ pub const NAMESPACE: &str = "ContactsApi";
 static COLD: AtomicBool = AtomicBool::new(true);
 static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
 
-/// Sets up logging and metrics once per process: the Lambda runtime's log format and level
-/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL` from the template's `LogLevel`, else
-/// `RUST_LOG`, else INFO), with the runtime's own crates capped at DEBUG: at TRACE they log whole
-/// events, `Authorization` headers included. Metrics go to stdout as EMF after each request.
+/// The application log level: `LOG_LEVEL` (the template's `LogLevel`), else Lambda's
+/// `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. The template keeps Lambda's own filter at
+/// INFO (DEBUG when `LogLevel` is): Lambda reads a JSON line without a `level`, as every EMF
+/// metrics document is, as INFO, so a WARN or ERROR filter there would drop every metric. The
+/// level is applied here, in the process, to the log lines only.
+pub fn log_level(var: impl Fn(&str) -> Option<String>) -> String {
+    ["LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
+        .iter()
+        .find_map(|name| var(name).filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| "info".into())
+}
+
+/// Sets up logging and metrics once per process: the Lambda runtime's log format
+/// (`AWS_LAMBDA_LOG_FORMAT`) and the level of `log_level`, with the runtime's own crates capped
+/// at DEBUG: at TRACE they log whole events, `Authorization` headers included. Metrics go to
+/// stdout as EMF after each request, whatever the level.
 pub fn init(function: &str) {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
+    let level = log_level(|name| std::env::var(name).ok());
     let mut filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
     for capped in [
         "lambda_runtime=debug",
@@ -161,5 +171,38 @@ pub fn record(request: &RequestRecord<'_>) {
         .flush(std::io::stdout());
     if let Err(err) = written {
         tracing::warn!(error = %err, "metrics were not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_level;
+
+    #[test]
+    fn the_templates_log_level_wins_over_lambdas_filter_and_rust_log() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_string())
+            }
+        };
+        assert_eq!(
+            log_level(env(&[
+                ("LOG_LEVEL", "WARN"),
+                ("AWS_LAMBDA_LOG_LEVEL", "INFO")
+            ])),
+            "WARN"
+        );
+        assert_eq!(
+            log_level(env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])),
+            "DEBUG"
+        );
+        assert_eq!(
+            log_level(env(&[("LOG_LEVEL", ""), ("RUST_LOG", "error")])),
+            "error"
+        );
+        assert_eq!(log_level(env(&[])), "info");
     }
 }

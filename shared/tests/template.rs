@@ -137,3 +137,30 @@ fn the_stream_filter_passes_every_item_the_feed_records() {
         );
     }
 }
+
+/// Lambda reads a JSON line without a `level` (every EMF metrics document) as INFO, so a WARN or
+/// ERROR `ApplicationLogLevel` would drop every metric: Lambda's filter stays at INFO (DEBUG
+/// when asked) and the functions apply `LogLevel` themselves (`LOG_LEVEL`).
+#[test]
+fn no_log_level_drops_the_metrics() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    let filter = &globals["LoggingConfig"]["ApplicationLogLevel"];
+    let Value::Tagged(filter) = filter else {
+        panic!("ApplicationLogLevel is {filter:?}, not a condition");
+    };
+    assert_eq!(filter.tag.to_string(), "!If");
+    let levels: Vec<&str> = filter.value.as_sequence().unwrap()[1..]
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["DEBUG", "INFO"], "never above INFO");
+    let given = &globals["Environment"]["Variables"]["LOG_LEVEL"];
+    let Value::Tagged(given) = given else {
+        panic!("LOG_LEVEL is {given:?}");
+    };
+    assert_eq!(
+        (given.tag.to_string().as_str(), given.value.as_str()),
+        ("!Ref", Some("LogLevel"))
+    );
+}
