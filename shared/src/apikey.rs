@@ -98,11 +98,19 @@ pub fn parse_basic(encoded: &str) -> Option<(String, TenantId, String)> {
 }
 
 /// Keys verified recently by this process, so a warm function skips the lookup. A revoked key
-/// stops working when its entry expires.
+/// stops working when its entry expires. A key id that does not exist is remembered too, for
+/// `UNKNOWN_TTL` at most, so that `Basic` credentials with made-up ids do not cost a consistent
+/// read in the named tenant's partition per request. At most `MAX_ENTRIES` ids are held.
 pub struct KeyCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (ApiKey, Instant)>>,
+    entries: Mutex<HashMap<String, (Option<ApiKey>, Instant)>>,
 }
+
+/// How long an unknown key id is remembered as unknown (a key is created before it is handed
+/// out, so only made-up ids are).
+pub const UNKNOWN_TTL: Duration = Duration::from_secs(10);
+/// The most key ids one process remembers.
+pub const MAX_ENTRIES: usize = 1024;
 
 impl KeyCache {
     pub fn new(ttl: Duration) -> Self {
@@ -112,20 +120,35 @@ impl KeyCache {
         }
     }
 
-    /// The cached key, if it was fetched less than the TTL ago.
-    pub fn get(&self, key_id: &str) -> Option<ApiKey> {
+    /// What is known of the key id: `Some(Some(key))` a key fetched less than the TTL ago,
+    /// `Some(None)` an id found not to exist less than `UNKNOWN_TTL` (and the TTL) ago, `None`
+    /// nothing: look it up.
+    pub fn get(&self, key_id: &str) -> Option<Option<ApiKey>> {
         let entries = self.entries.lock().ok()?;
         let (key, fetched) = entries.get(key_id)?;
-        (fetched.elapsed() < self.ttl).then(|| key.clone())
+        let fresh = fetched.elapsed() < self.ttl_of(key.as_ref());
+        fresh.then(|| key.clone())
     }
 
-    pub fn put(&self, key: ApiKey) {
+    /// Remembers what a lookup of `key_id` found (`None`: no such key).
+    pub fn put(&self, key_id: &str, key: Option<ApiKey>) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (_, fetched)| fetched.elapsed() < self.ttl);
-            entries.insert(key.key_id.clone(), (key, Instant::now()));
+            entries.retain(|_, (key, fetched)| fetched.elapsed() < self.ttl_of(key.as_ref()));
+            if entries.len() >= MAX_ENTRIES {
+                // Flooded with ids: start over rather than grow (a lookup costs one read).
+                entries.clear();
+            }
+            entries.insert(key_id.to_string(), (key, Instant::now()));
+        }
+    }
+
+    fn ttl_of(&self, key: Option<&ApiKey>) -> Duration {
+        match key {
+            Some(_) => self.ttl,
+            None => self.ttl.min(UNKNOWN_TTL),
         }
     }
 }
@@ -172,12 +195,31 @@ mod tests {
         let tenant = TenantId::parse("acme").unwrap();
         let (key, _) = ApiKey::generate(&tenant, vec![], "now").unwrap();
         let cache = KeyCache::new(Duration::from_millis(30));
-        cache.put(key.clone());
-        assert_eq!(cache.get(&key.key_id), Some(key.clone()));
+        cache.put(&key.key_id, Some(key.clone()));
+        cache.put("acme.unknown", None);
+        assert_eq!(cache.get(&key.key_id), Some(Some(key.clone())));
+        assert_eq!(cache.get("acme.unknown"), Some(None), "known not to exist");
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(cache.get(&key.key_id), None);
+        assert_eq!(cache.get("acme.unknown"), None);
         let off = KeyCache::new(Duration::ZERO);
-        off.put(key.clone());
+        off.put(&key.key_id, Some(key.clone()));
         assert_eq!(off.get(&key.key_id), None);
+    }
+
+    #[test]
+    fn an_unknown_id_is_remembered_briefly_and_the_cache_stays_bounded() {
+        let cache = KeyCache::new(Duration::from_secs(60));
+        cache.put("acme.made-up", None);
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(
+            cache.ttl_of(entries["acme.made-up"].0.as_ref()),
+            UNKNOWN_TTL
+        );
+        drop(entries);
+        for i in 0..(MAX_ENTRIES * 3) {
+            cache.put(&format!("acme.{i}"), None);
+        }
+        assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
     }
 }

@@ -178,16 +178,14 @@ impl Authenticator {
     async fn verify_api_key(&self, encoded: &str, store: &Store) -> Result<Principal, ApiError> {
         let (key_id, tenant, secret) = parse_basic(encoded).ok_or_else(unauthenticated)?;
         let key = match self.api_keys.get(&key_id) {
-            Some(key) => key,
+            Some(known) => known,
             None => {
-                let key = store
-                    .find_api_key(&tenant, &key_id)
-                    .await?
-                    .ok_or_else(unauthenticated)?;
-                self.api_keys.put(key.clone());
-                key
+                let found = store.find_api_key(&tenant, &key_id).await?;
+                self.api_keys.put(&key_id, found.clone());
+                found
             }
-        };
+        }
+        .ok_or_else(unauthenticated)?;
         if !key.accepts(&secret) {
             tracing::info!(key_id = %key_id, "API key secret refused");
             return Err(unauthenticated());
