@@ -57,11 +57,10 @@ pub fn deadline(request: &Request) -> Instant {
 /// `deadline`, from the invocation's deadline in epoch milliseconds.
 pub fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
     let now = Instant::now();
-    let remaining = invocation_deadline_ms.and_then(|deadline| {
-        let left = u128::from(deadline).checked_sub(since_epoch().as_millis())?;
-        Some(Duration::from_millis(
-            u64::try_from(left).unwrap_or(u64::MAX),
-        ))
+    // A deadline already past leaves no time (not the budget of a request without one).
+    let remaining = invocation_deadline_ms.map(|deadline| {
+        let left = u128::from(deadline).saturating_sub(since_epoch().as_millis());
+        Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX))
     });
     match remaining {
         Some(left) => now + left.saturating_sub(OPERATION_TIMEOUT + Duration::from_millis(500)),
@@ -154,6 +153,13 @@ mod tests {
         assert!(all_done(&[Status::Deleted, Status::NotFound], status));
         assert!(!all_done(&[Status::Deleted, Status::Interrupted], status));
         assert!(!all_done(&[Status::Unavailable], status));
+    }
+
+    #[test]
+    fn a_deadline_already_past_leaves_no_time() {
+        let now_ms = u64::try_from(since_epoch().as_millis()).unwrap_or(u64::MAX);
+        assert!(start_deadline(Some(now_ms - 5_000)) <= Instant::now());
+        assert!(start_deadline(None) > Instant::now() + Duration::from_secs(7));
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl Store {
             Guard::Version,
         )];
         for (sk, attributes) in entries(contact) {
-            actions.push((self.index_put(tenant, sk, attributes)?, Guard::Version));
+            actions.push(self.index_put(tenant, sk, attributes)?);
         }
         match self.write(actions).await {
             Ok(()) => Ok(true),

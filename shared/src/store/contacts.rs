@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
 use super::StoreError;
 use super::groups::DELETING_EXPIRES;
@@ -149,32 +149,11 @@ impl Companions<Contact> for Store {
                 TransactWriteItem::builder().condition_check(check).build(),
                 Guard::GroupExists(*group),
             ));
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(keys::item(
-                    keys::tenant(tenant),
-                    keys::member(group, &owner),
-                )))
-                .build()
-                .map_err(StoreError::internal)?;
-            actions.push((
-                TransactWriteItem::builder().put(put).build(),
-                Guard::Version,
-            ));
+            let membership = keys::item(keys::tenant(tenant), keys::member(group, &owner));
+            actions.push(self.plain_put(membership)?);
         }
         for group in had.iter().filter(|g| !has.contains(g)) {
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(keys::item(
-                    keys::tenant(tenant),
-                    keys::member(group, &owner),
-                )))
-                .build()
-                .map_err(StoreError::internal)?;
-            actions.push((
-                TransactWriteItem::builder().delete(delete).build(),
-                Guard::Version,
-            ));
+            actions.push(self.plain_delete(tenant, keys::member(group, &owner))?);
         }
         Ok(actions)
     }

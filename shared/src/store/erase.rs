@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::retry::retrying;
 use super::trash::Moment;
@@ -76,15 +76,7 @@ impl Store {
         item.insert("updatedAt".into(), AttributeValue::S(moment.at()));
         let expires = moment.now + Duration::from_secs(24 * 60 * 60);
         item.insert(keys::EXPIRES_AT.into(), number(expires.as_secs()));
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok((
-            TransactWriteItem::builder().put(put).build(),
-            Guard::Version,
-        ))
+        self.plain_put(item)
     }
 
     /// The deletes of every stored answer linked to `id` and of its link: as actions, as many
@@ -109,22 +101,13 @@ impl Store {
             );
             let fits = actions.len() + 2 <= room;
             for sk in [record, sk.clone()] {
-                let key = keys::item(keys::tenant(tenant), sk);
                 if fits {
-                    let delete = Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key))
-                        .build()
-                        .map_err(StoreError::internal)?;
-                    actions.push((
-                        TransactWriteItem::builder().delete(delete).build(),
-                        Guard::Version,
-                    ));
+                    actions.push(self.plain_delete(tenant, sk)?);
                 } else {
                     self.client
                         .delete_item()
                         .table_name(&self.table)
-                        .set_key(Some(key))
+                        .set_key(Some(keys::item(keys::tenant(tenant), sk)))
                         .send()
                         .await?;
                 }

@@ -107,15 +107,7 @@ impl Store {
             EXPIRES_AT.into(),
             number(epoch_seconds() + RETENTION.as_secs()),
         );
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok((
-            TransactWriteItem::builder().put(put).build(),
-            Guard::Version,
-        ))
+        self.plain_put(item)
     }
 
     /// The actions that store `reply` with the key and link it to the resource `about`.

@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::StoreError;
 use super::retry::{MAX_ATTEMPTS, backoff};
-use super::write::{Action, Guard};
+use super::write::Action;
 use super::{Store, Stored, decode, keys};
 use crate::contact::Contact;
 use crate::identity::TenantId;
@@ -132,21 +132,10 @@ impl Store {
             .iter()
             .filter(|(sk, _)| !new.iter().any(|(n, _)| n == sk))
         {
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(keys::item(
-                    keys::tenant(tenant),
-                    AttributeValue::S(sk.clone()),
-                )))
-                .build()
-                .map_err(StoreError::internal)?;
-            actions.push((
-                TransactWriteItem::builder().delete(delete).build(),
-                Guard::Version,
-            ));
+            actions.push(self.plain_delete(tenant, AttributeValue::S(sk.clone()))?);
         }
         for (sk, attributes) in new.into_iter().filter(|entry| !old.contains(entry)) {
-            actions.push((self.index_put(tenant, sk, attributes)?, Guard::Version));
+            actions.push(self.index_put(tenant, sk, attributes)?);
         }
         Ok(actions)
     }
@@ -156,15 +145,10 @@ impl Store {
         tenant: &TenantId,
         sk: String,
         attributes: Attributes,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<Action, StoreError> {
         let mut item = keys::item(keys::tenant(tenant), AttributeValue::S(sk));
         item.extend(attributes);
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        self.plain_put(item)
     }
 
     /// Up to `limit` contacts matching `query`, each once, in the order of their entries (the

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::Serialize;
 
 use super::contacts::MAX_GROUP_CHANGES;
@@ -143,20 +143,7 @@ impl Store {
         pointer.insert(keys::ENTRY.into(), AttributeValue::S(entry));
         pointer.insert(keys::PURGE_AT.into(), AttributeValue::S(purge_at));
         pointer.insert(keys::EXPIRES_AT.into(), expires);
-        [item, pointer]
-            .into_iter()
-            .map(|item| {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(StoreError::internal)?;
-                Ok((
-                    TransactWriteItem::builder().put(put).build(),
-                    Guard::Version,
-                ))
-            })
-            .collect()
+        Ok(vec![self.plain_put(item)?, self.plain_put(pointer)?])
     }
 
     /// The contact with this id in the trash, read consistently, whether or not its retention

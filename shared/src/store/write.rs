@@ -81,6 +81,40 @@ impl Store {
             .build())
     }
 
+    /// An unconditional put of `item`, an item that changes with a resource: whether it lands
+    /// is decided by the resource's own condition in the same transaction.
+    pub(super) fn plain_put(
+        &self,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<Action, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok((
+            TransactWriteItem::builder().put(put).build(),
+            Guard::Version,
+        ))
+    }
+
+    /// An unconditional delete of the tenant's item with sort key `sk` (see `plain_put`).
+    pub(super) fn plain_delete(
+        &self,
+        tenant: &TenantId,
+        sk: AttributeValue,
+    ) -> Result<Action, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::item(keys::tenant(tenant), sk)))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok((
+            TransactWriteItem::builder().delete(delete).build(),
+            Guard::Version,
+        ))
+    }
+
     /// A delete of the resource at its current version, with an extra condition if given.
     pub(super) fn delete_versioned<T: Stored>(
         &self,
