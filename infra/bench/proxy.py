@@ -1,4 +1,5 @@
-"""A forwarding proxy in front of the local DynamoDB that counts requests by operation."""
+"""A forwarding proxy in front of the local DynamoDB that counts requests by operation (and, when
+asked, keeps each answer's body)."""
 
 import http.client
 import threading
@@ -10,8 +11,9 @@ from .runtime import QuietServer
 class CountingProxy:
     """Forwards every request to the local DynamoDB and counts them by operation."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, record: bool = False) -> None:
         self.counts: dict[str, int] = {}
+        self.answers: list[bytes] = []
         self.lock = threading.Lock()
         proxy = self
 
@@ -34,6 +36,9 @@ class CountingProxy:
                 upstream.request("POST", self.path, body=body, headers=headers)
                 answer = upstream.getresponse()
                 data = answer.read()
+                if record:
+                    with proxy.lock:
+                        proxy.answers.append(data)
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("content-length", "connection", "transfer-encoding"):

@@ -52,5 +52,11 @@ def print_table(report: dict) -> None:
     m = report["machine"]
     print(f'\n{m["cpu"]}, {m["cores"]} cores, {m["arch"]}; init over {report["init_runs"]} processes, '
           f'warm over {report["warm_runs"]} invocations; JSON: target/bench/report.json')
+    page = report.get("large_page")
+    if page:
+        print(f'large page: list-contacts, limit=100 over {page["contacts"]} contacts of about 200 KB: '
+              f'{page["page_items"]} items, {page["bytes_read"]} bytes of items read in {page["ddb_requests"]} '
+              f'DynamoDB requests ({page["read_units"]} read units), peak RSS {page["peak_rss_kb"]} kB, '
+              f'{page["first_invoke_ms"]} ms')
     missed = misses(report)
     print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))

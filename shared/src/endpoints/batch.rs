@@ -1,24 +1,37 @@
 //! The engine bulk delete and import share: every item on its own, `CONCURRENCY` at a time, each
 //! result in the order given; an item answered without DynamoDB (a malformed id, an invalid
-//! contact) is answered at once, and an item whose work would start after the deadline is not
-//! tried but reported `unavailable`, so the function answers before Lambda stops it. What became
-//! of each item is a typed `Status`, which the answers serialize and count.
+//! contact) is answered at once. Every item must be done by the batch's `Deadline` (the
+//! invocation's, less `ANSWER_RESERVE` to store and send the answer): an item that would not
+//! have the time the items so far took on average (at least `MIN_ITEM_TIME`) is not tried and is
+//! `unavailable`, and one still running at the deadline is cut off and `interrupted`, so the
+//! function answers before Lambda stops it however many DynamoDB calls an item makes and however
+//! slow they are. What became of each item is a typed `Status`, which the answers serialize and
+//! count.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use lambda_http::{Request, RequestExt};
 use serde::Serialize;
 
-use crate::app::OPERATION_TIMEOUT;
 use crate::clock::since_epoch;
 use crate::error::ApiError;
 
 /// How many items of one batch run at once.
 pub const CONCURRENCY: usize = 8;
-/// How long a batch may keep starting items when there is no Lambda deadline to go by.
-const BUDGET: Duration = Duration::from_secs(8);
+/// The functions' timeout (template.yaml), which a batch goes by when there is no Lambda
+/// deadline (a direct call).
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// What a batch keeps after its items: storing the answer of a keyed batch (one DynamoDB attempt
+/// is at most 2 s) and sending it.
+pub const ANSWER_RESERVE: Duration = Duration::from_millis(2_500);
+/// The longest storing a keyed batch's answer, or freeing its key, may take: within
+/// `ANSWER_RESERVE`, with time left to send the answer.
+pub const ANSWER_TIME: Duration = Duration::from_millis(2_200);
+/// The least time an item is started with.
+pub const MIN_ITEM_TIME: Duration = Duration::from_secs(1);
 
 /// What became of one item of a batch, as the answer names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,46 +60,75 @@ pub enum Status {
     Error,
 }
 
-/// The last moment an item may start: a DynamoDB call's whole time budget before the
-/// invocation's deadline (from the Lambda context), or a budget of its own where there is no
-/// context.
-pub fn deadline(request: &Request) -> Instant {
-    start_deadline(request.lambda_context_ref().map(|c| c.deadline))
-}
+/// When every item of a batch must be done: the invocation's deadline less `ANSWER_RESERVE`.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Instant);
 
-/// `deadline`, from the invocation's deadline in epoch milliseconds.
-pub fn start_deadline(invocation_deadline_ms: Option<u64>) -> Instant {
-    let now = Instant::now();
-    // A deadline already past leaves no time (not the budget of a request without one).
-    let remaining = invocation_deadline_ms.map(|deadline| {
-        let left = u128::from(deadline).saturating_sub(since_epoch().as_millis());
-        Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX))
-    });
-    match remaining {
-        Some(left) => now + left.saturating_sub(OPERATION_TIMEOUT + Duration::from_millis(500)),
-        None => now + BUDGET,
+impl Deadline {
+    /// The request's: from its Lambda context, or `FUNCTION_TIMEOUT` from now without one.
+    pub fn of(request: &Request) -> Self {
+        Self::from_invocation(request.lambda_context_ref().map(|c| c.deadline))
+    }
+
+    /// From the invocation's deadline in epoch milliseconds; one already past leaves no time
+    /// (not the time of a request without one).
+    pub fn from_invocation(invocation_deadline_ms: Option<u64>) -> Self {
+        let left = match invocation_deadline_ms {
+            Some(deadline) => {
+                let left = u128::from(deadline).saturating_sub(since_epoch().as_millis());
+                Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX))
+            }
+            None => FUNCTION_TIMEOUT,
+        };
+        Self::at(Instant::now() + left.saturating_sub(ANSWER_RESERVE))
+    }
+
+    /// Items must be done at `instant`.
+    pub fn at(instant: Instant) -> Self {
+        Self(instant)
     }
 }
 
 /// Runs `work` on every item that needs it (`Ok`), `CONCURRENCY` at a time; an item already
-/// answered (`Err`) keeps its answer, and one reached after `deadline` is answered by
-/// `skipped` instead. The results are in the order of the items.
+/// answered (`Err`) keeps its answer. An item is started only when the time the items so far
+/// took on average (at least `MIN_ITEM_TIME`) is left before `deadline`, else `answer` says it is
+/// `Unavailable`; an item still running at `deadline` is dropped where it stands, and `answer`
+/// says it is `Interrupted` (its write may have landed). The results are in the order of the
+/// items.
 pub async fn run<W, R, Fut>(
     items: Vec<Result<W, R>>,
-    deadline: Instant,
-    skipped: impl Fn(usize, W) -> R,
+    deadline: Deadline,
+    answer: impl Fn(usize, &W, Status) -> R,
     work: impl Fn(usize, W) -> Fut,
 ) -> Vec<R>
 where
     Fut: Future<Output = R>,
 {
-    let (skipped, work) = (&skipped, &work);
+    // How long the items done so far took, in all (milliseconds), and how many they are.
+    let (spent, done) = (&AtomicU64::new(0), &AtomicU64::new(0));
+    let (answer, work) = (&answer, &work);
     futures::stream::iter(items.into_iter().enumerate())
         .map(|(index, item)| async move {
-            match item {
-                Err(answered) => answered,
-                Ok(item) if Instant::now() >= deadline => skipped(index, item),
-                Ok(item) => work(index, item).await,
+            let item = match item {
+                Err(answered) => return answered,
+                Ok(item) => item,
+            };
+            let started = Instant::now();
+            let average = spent.load(Ordering::Relaxed) / done.load(Ordering::Relaxed).max(1);
+            let needs = Duration::from_millis(average).max(MIN_ITEM_TIME);
+            if started + needs > deadline.0 {
+                return answer(index, &item, Status::Unavailable);
+            }
+            let cut = answer(index, &item, Status::Interrupted);
+            let until = tokio::time::Instant::from_std(deadline.0);
+            match tokio::time::timeout_at(until, work(index, item)).await {
+                Ok(result) => {
+                    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    spent.fetch_add(took, Ordering::Relaxed);
+                    done.fetch_add(1, Ordering::Relaxed);
+                    result
+                }
+                Err(_) => cut,
             }
         })
         .buffered(CONCURRENCY)
@@ -156,10 +198,68 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_already_past_leaves_no_time() {
+    fn a_deadline_already_past_leaves_no_time_and_the_answer_keeps_its_reserve() {
         let now_ms = u64::try_from(since_epoch().as_millis()).unwrap_or(u64::MAX);
-        assert!(start_deadline(Some(now_ms - 5_000)) <= Instant::now());
-        assert!(start_deadline(None) > Instant::now() + Duration::from_secs(7));
+        assert!(Deadline::from_invocation(Some(now_ms - 5_000)).0 <= Instant::now());
+        let direct = Deadline::from_invocation(None).0;
+        assert!(
+            direct > Instant::now() + FUNCTION_TIMEOUT - ANSWER_RESERVE - Duration::from_secs(1)
+        );
+        let lambda = Deadline::from_invocation(Some(now_ms + 10_000)).0;
+        assert!(lambda <= Instant::now() + FUNCTION_TIMEOUT - ANSWER_RESERVE);
+    }
+
+    /// Items that take longer than the time left are cut off at the deadline (`interrupted`),
+    /// and an item with less than `MIN_ITEM_TIME` left is not started (`unavailable`): the batch
+    /// ends by its deadline however slow each item is.
+    #[tokio::test]
+    async fn slow_items_are_cut_off_at_the_deadline_and_later_ones_not_started() {
+        let started = Instant::now();
+        let deadline = Deadline::at(started + Duration::from_millis(1_500));
+        let items: Vec<Result<u64, Status>> = (0..20).map(Ok).collect();
+        let results = run(
+            items,
+            deadline,
+            |_, _, status| status,
+            |_, i| async move {
+                // The first wave is quick, the rest hang.
+                let wait = if i < 8 { 10 } else { 60_000 };
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                Status::Deleted
+            },
+        )
+        .await;
+        assert!(
+            started.elapsed() < Duration::from_millis(1_700),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            results[..8].iter().all(|s| *s == Status::Deleted),
+            "{results:?}"
+        );
+        // The second wave started with time left and was cut off; the third had none left.
+        assert!(
+            results[8..16].iter().all(|s| *s == Status::Interrupted),
+            "{results:?}"
+        );
+        assert!(
+            results[16..].iter().all(|s| *s == Status::Unavailable),
+            "{results:?}"
+        );
+        let late = Deadline::at(Instant::now() + Duration::from_millis(500));
+        let results = run(
+            vec![Ok::<u64, Status>(1)],
+            late,
+            |_, _, s| s,
+            |_, _| async { Status::Deleted },
+        )
+        .await;
+        assert_eq!(
+            results,
+            [Status::Unavailable],
+            "under MIN_ITEM_TIME left: not started"
+        );
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! The contact functions: create, read, replace and patch one contact (through the shared
 //! steps of `crud`), and bulk delete (to the trash, as `trash::delete_contact` deletes one).
 
-use std::time::Instant;
-
 use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,7 +47,7 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let ids = bulk_ids(&json_body(&request)?)?;
-    let deadline = batch::deadline(&request);
+    let deadline = batch::Deadline::of(&request);
     let deleter = &principal;
     idempotent::run_finishing(app, &deleter.tenant, key, |_| async move {
         let results = bulk_delete(app, deleter, ids, deadline).await;
@@ -63,12 +61,13 @@ pub async fn bulk_delete_contacts(app: &App, request: Request) -> Result<Reply, 
 }
 
 /// Deletes each id on its own as a DELETE does (to the trash; see `batch::run`): a malformed
-/// id is `invalid_id` at once, an id reached after `deadline` is `unavailable` and not tried.
+/// id is `invalid_id` at once; an id without the time left before `deadline` is `unavailable`
+/// and not tried, one still being deleted at `deadline` is `interrupted`.
 pub async fn bulk_delete(
     app: &App,
     deleter: &Principal,
     ids: Vec<String>,
-    deadline: Instant,
+    deadline: batch::Deadline,
 ) -> Vec<BulkResult> {
     let items = ids
         .into_iter()
@@ -80,7 +79,7 @@ pub async fn bulk_delete(
     batch::run(
         items,
         deadline,
-        |_, (raw, _)| BulkResult::new(raw, Status::Unavailable),
+        |_, (raw, _), status| BulkResult::new(raw.clone(), status),
         |_, (raw, id)| async move {
             let outcome = remove(app, deleter, &id, &Preconditions::default())
                 .await

@@ -13,7 +13,7 @@ use crate::http::Query;
 use crate::identity::TenantId;
 use crate::resource::{MAX_NAME, ResourceId};
 use crate::search::SearchQuery;
-use crate::store::{ContactOrder, IdPage, Store, is_current, search_hit};
+use crate::store::{ContactOrder, IdPage, ReadBudget, Store, is_current, search_hit};
 
 /// How many groups one `group=` filter may name.
 const MAX_FILTER_GROUPS: usize = 10;
@@ -360,21 +360,23 @@ async fn fetch_page<T: crate::store::Stored>(
     page: IdPage,
 ) -> Result<Fetched<T>, ApiError> {
     let ids: Vec<ResourceId> = page.ids.iter().map(|(id, _)| *id).collect();
-    let mut found = store
-        .get_many::<T>(tenant, &ids)
-        .await?
-        .into_iter()
-        .peekable();
-    let mut items = Vec::with_capacity(ids.len());
-    for (id, position) in page.ids {
+    let (found, read) = store
+        .get_within::<T>(tenant, &ids, &mut ReadBudget::default())
+        .await?;
+    let mut found = found.into_iter().peekable();
+    // A page whose bytes ran out before its last id goes on after the last id it read.
+    let next = if read < ids.len() {
+        page.ids.get(read.wrapping_sub(1)).map(|(_, p)| p.clone())
+    } else {
+        page.next
+    };
+    let mut items = Vec::with_capacity(read);
+    for (id, position) in page.ids.into_iter().take(read) {
         if found.peek().is_some_and(|r| *r.id() == id) {
             items.extend(found.next().map(|r| (r, position)));
         }
     }
-    Ok(Fetched {
-        items,
-        next: page.next,
-    })
+    Ok(Fetched { items, next })
 }
 
 /// The position of the `count`-th id of a page, `None` when it holds fewer.

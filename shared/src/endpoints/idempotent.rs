@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use super::batch::ANSWER_TIME;
 use crate::App;
 use crate::envelope::Reply;
 use crate::error::ApiError;
@@ -39,7 +40,9 @@ where
 /// given, so a 2xx always means a retry replays it; an answer that could not be stored is a
 /// 503 that frees the key. An answer that is not final, and a refused request, free the key,
 /// so that a retry runs. A request cut off with its outcome unknown keeps the key until the
-/// lock expires: its write may have landed.
+/// lock expires: its write may have landed. Storing the answer, or freeing the key, takes at most
+/// `ANSWER_TIME` (what a batch keeps for it before its deadline); one cut off is a 503 (the
+/// answer may or may not be stored), or a key left to expire.
 pub async fn run_finishing<F, Fut>(
     app: &App,
     tenant: &TenantId,
@@ -60,17 +63,24 @@ where
     match work(Some(claim.clone())).await {
         Ok(finished) if claim.is_stored() => Ok(finished.reply),
         Ok(Finished { reply, last: true }) => {
-            let stored = app
-                .store
-                .complete(tenant, &claim, &StoredReply::of(&reply))
-                .await;
-            match stored {
-                Ok(()) => Ok(reply),
-                Err(err) => {
+            // Stored, or the key freed, within `ANSWER_TIME` in all.
+            let stored = tokio::time::timeout(ANSWER_TIME, async {
+                let stored = app
+                    .store
+                    .complete(tenant, &claim, &StoredReply::of(&reply))
+                    .await;
+                if let Err(err) = &stored {
                     tracing::warn!(error = ?err, "the answer of an idempotent request was not stored");
-                    release(app, tenant, &claim).await;
-                    Err(ApiError::Interrupted)
+                    if let Err(err) = app.store.release(tenant, &claim).await {
+                        tracing::warn!(error = ?err, "an idempotency key was not released");
+                    }
                 }
+                stored
+            })
+            .await;
+            match stored {
+                Ok(Ok(())) => Ok(reply),
+                Ok(Err(_)) | Err(_) => Err(ApiError::Interrupted),
             }
         }
         Ok(Finished { reply, last: false }) => {
@@ -85,9 +95,11 @@ where
     }
 }
 
-/// Frees the key, logging a failure (the lock then expires on its own).
+/// Frees the key within `ANSWER_TIME`, logging a failure (the lock then expires on its own).
 async fn release(app: &App, tenant: &TenantId, claim: &Claim) {
-    if let Err(err) = app.store.release(tenant, claim).await {
-        tracing::warn!(error = ?err, "an idempotency key was not released");
+    match tokio::time::timeout(ANSWER_TIME, app.store.release(tenant, claim)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!(error = ?err, "an idempotency key was not released"),
+        Err(_) => tracing::warn!("an idempotency key was not released in time"),
     }
 }

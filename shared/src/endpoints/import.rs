@@ -3,8 +3,6 @@
 //! own transaction with its guard and memberships), so an item is written whole or not at all
 //! and one bad item never stops the others; the answer says what became of each.
 
-use std::time::Instant;
-
 use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -35,7 +33,7 @@ pub async fn import_contacts(app: &App, request: Request) -> Result<Reply, ApiEr
     let principal = app.authorize(request.headers(), Scope::Write).await?;
     let key = IdempotencyKey::from_request(&request)?;
     let items = import_items(json_body(&request)?)?;
-    let deadline = batch::deadline(&request);
+    let deadline = batch::Deadline::of(&request);
     let writer = &principal;
     idempotent::run_finishing(app, &writer.tenant, key, |_| async move {
         let results = import(app, writer, items, deadline).await;
@@ -83,19 +81,20 @@ pub fn import_items(body: Value) -> Result<Vec<Value>, ApiError> {
 }
 
 /// Writes every valid item (see `batch::run`); the result of each, in the order given. An
-/// invalid item, or one whose address an earlier item has, is answered at once; an item reached
-/// after `deadline` is `unavailable` and not tried.
+/// invalid item, or one whose address an earlier item has, is answered at once; an item without
+/// the time left before `deadline` is `unavailable` and not tried, one still being written at
+/// `deadline` is `interrupted`.
 pub async fn import(
     app: &App,
     writer: &Principal,
     items: Vec<Value>,
-    deadline: Instant,
+    deadline: batch::Deadline,
 ) -> Vec<ImportResult> {
     let drafts = first_of_each_address(items.iter().map(ContactDraft::parse).collect());
     batch::run(
         drafts,
         deadline,
-        |index, _| ImportResult::failed(index, Status::Unavailable, None),
+        |index, _, status| ImportResult::failed(index, status, None),
         |index, draft| async move {
             match upsert(app, writer, draft).await {
                 Ok((contact, Written::Created)) => {

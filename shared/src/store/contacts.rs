@@ -9,7 +9,7 @@ use super::StoreError;
 use super::groups::DELETING_EXPIRES;
 use super::index::MAX_INDEX_ITEMS;
 use super::write::{Action, Companions, Guard, MAX_TRANSACTION_ITEMS, owner};
-use super::{Store, keys};
+use super::{ReadBudget, Store, keys};
 use crate::clock::timestamp;
 use crate::contact::Contact;
 use crate::group::Group;
@@ -60,8 +60,16 @@ impl Store {
         let ids = self.members(tenant, groups, limit + 1, after).await?;
         let more = ids.len() > limit;
         let page: Vec<ResourceId> = ids.into_iter().take(limit).collect();
-        let next = if more { page.last().copied() } else { None };
-        Ok((self.get_many(tenant, &page).await?, next))
+        let (contacts, read) = self
+            .get_within(tenant, &page, &mut ReadBudget::default())
+            .await?;
+        // A page whose bytes ran out before its last member goes on after the last one it read.
+        let next = if more || read < page.len() {
+            page.get(read.wrapping_sub(1)).copied()
+        } else {
+            None
+        };
+        Ok((contacts, next))
     }
 
     /// The id of the `count`-th contact after `after` that is in any of `groups`, `None` when

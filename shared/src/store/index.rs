@@ -5,12 +5,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StoreError;
-use super::retry::{MAX_ATTEMPTS, backoff};
 use super::write::Action;
-use super::{Store, Stored, decode, keys};
+use super::{Store, keys};
 use crate::contact::Contact;
 use crate::identity::TenantId;
 use crate::resource::ResourceId;
@@ -286,53 +285,6 @@ impl Store {
             ids,
             next: next.flatten(),
         })
-    }
-
-    /// The resources with these ids, in the order given, skipping any that no longer exist.
-    pub async fn get_many<T: Stored>(
-        &self,
-        tenant: &TenantId,
-        ids: &[ResourceId],
-    ) -> Result<Vec<T>, StoreError> {
-        let mut found: HashMap<ResourceId, T> = HashMap::new();
-        let mut pending: Vec<Attributes> = ids
-            .iter()
-            .map(|id| keys::item(keys::tenant(tenant), keys::of::<T>(id)))
-            .collect();
-        let mut attempt = 0;
-        while !pending.is_empty() {
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .map_err(StoreError::internal)?;
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await?;
-            for item in output
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
-                let resource: T = decode(item)?;
-                found.insert(*resource.id(), resource);
-            }
-            if let Some(mut unprocessed) = output.unprocessed_keys
-                && let Some(rest) = unprocessed.remove(&self.table)
-            {
-                pending = rest.keys;
-                backoff(attempt).await;
-                attempt += 1;
-                if attempt > MAX_ATTEMPTS {
-                    return Err(StoreError::Unavailable);
-                }
-            }
-        }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 }
 

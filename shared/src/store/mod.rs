@@ -4,7 +4,8 @@
 //! existing item is conditional on the version that was read, so concurrent writers never lose
 //! an update silently.
 //!
-//! - this module: the `Store`, and create/find/list/update/delete of any [`Stored`] resource;
+//! - this module: the `Store`, and create/find/update/delete of any [`Stored`] resource;
+//! - [`pages`]: what one list page reads, bounded by its `limit` and its bytes;
 //! - [`contacts`]: lookup by e-mail, the `group=` filter, a contact's guard and memberships;
 //! - [`groups`]: lookup by name, race-proof deletion, a group's name guard;
 //! - [`api_keys`]: API keys; [`idempotency`]: `Idempotency-Key` records; [`changes`]: the
@@ -21,6 +22,7 @@ mod idempotency;
 mod index;
 pub mod keys;
 mod outcome;
+mod pages;
 mod retry;
 mod stream;
 #[cfg(feature = "testing")]
@@ -33,6 +35,7 @@ pub use capacity::CapacityMeter;
 pub use contacts::MAX_GROUP_CHANGES;
 pub use index::{ContactOrder, IdPage, MAX_INDEX_ITEMS, is_current, search_hit};
 pub use outcome::StoreError;
+pub use pages::{PAGE_READ_BYTES, ReadBudget, item_size};
 pub use stream::from_record;
 pub use trash::{Moment, Trashed};
 
@@ -148,29 +151,6 @@ impl Store {
             .await?
             .map(decode)
             .transpose()
-    }
-
-    /// Up to `limit` resources in creation order (newest first when `descending`), after the one
-    /// with id `after`; also says whether more follow. Reads `limit + 1` items at most, whatever
-    /// the size of the tenant.
-    pub async fn list<T: Stored>(
-        &self,
-        tenant: &TenantId,
-        limit: usize,
-        after: Option<&ResourceId>,
-        descending: bool,
-    ) -> Result<(Vec<T>, bool), StoreError> {
-        let start = after.map(|id| keys::of::<T>(id));
-        let items = self
-            .query(tenant, T::PREFIX, start, Some(limit + 1), None, !descending)
-            .await?;
-        let mut resources = items
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<T>, _>>()?;
-        let more = resources.len() > limit;
-        resources.truncate(limit);
-        Ok((resources, more))
     }
 
     /// Replaces a resource with what `change` makes of its current state, conditional on the

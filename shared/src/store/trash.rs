@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::contacts::MAX_GROUP_CHANGES;
 use super::retry::retrying;
 use super::write::{Action, Companions, Guard, MAX_TRANSACTION_ITEMS, number};
-use super::{Store, StoreError, decode, keys};
+use super::{ReadBudget, Store, StoreError, decode, keys};
 use crate::clock::timestamp;
 use crate::contact::Contact;
 use crate::group::Group;
@@ -176,7 +176,10 @@ impl Store {
         now: Duration,
     ) -> Result<(Vec<Trashed>, Option<String>), StoreError> {
         let mut start = after.map(|sk| AttributeValue::S(sk.to_string()));
+        let mut budget = ReadBudget::default();
         let mut found = Vec::new();
+        // The last entry read, expired or not: where a page cut short by its bytes goes on.
+        let mut last_read = None;
         loop {
             let wanted = limit + 1 - found.len();
             let (page, last) = self
@@ -189,23 +192,32 @@ impl Store {
                     false,
                 )
                 .await?;
-            for item in page {
+            let mut page = page.into_iter();
+            for item in page.by_ref() {
+                budget.spend(&item);
                 let trashed = Trashed::read(item)?;
+                last_read = Some(trashed.entry.clone());
                 if !trashed.expired(now) {
                     found.push(trashed);
                 }
+                if budget.spent() {
+                    break;
+                }
+            }
+            if found.len() > limit {
+                found.truncate(limit);
+                let next = found.last().map(|t| t.entry.clone());
+                return Ok((found, next));
+            }
+            if budget.spent() {
+                let more = page.next().is_some() || last.is_some();
+                return Ok((found, last_read.filter(|_| more)));
             }
             start = last;
-            if found.len() > limit || start.is_none() {
-                break;
+            if start.is_none() {
+                return Ok((found, None));
             }
         }
-        let more = found.len() > limit;
-        found.truncate(limit);
-        let next = more
-            .then(|| found.last().map(|t| t.entry.clone()))
-            .flatten();
-        Ok((found, next))
     }
 
     /// Brings a trashed contact back with its id, one version above the deleted one, written at

@@ -24,12 +24,14 @@ mod dispatch;
 mod exchange;
 mod jwks_server;
 mod reads;
+mod slow;
 
 pub use actions::ActionLog;
 use exchange::assert_envelope;
 pub use exchange::{TestRequest, TestResponse};
 pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
 pub use reads::ReadMeter;
+pub use slow::SlowDynamo;
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";
@@ -71,6 +73,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// A test app whose configuration `adjust` changes first (another key, a key cache, ...).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(adjust, |builder| builder).await
+}
+
+/// A test app whose DynamoDB client `configure` changes (another endpoint, other timeouts).
+pub async fn spawn_app_with_client(
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> TestApp {
+    spawn(|_| {}, configure).await
+}
+
+async fn spawn(
+    adjust: impl FnOnce(&mut Config),
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> TestApp {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| {
         panic!("TABLE_NAME and AWS_ENDPOINT_URL_DYNAMODB are unset: run the tests with `make test`")
     });
@@ -84,10 +100,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let sdk = crate::sdk_config().await;
     let actions = ActionLog::default();
     let reads = ReadMeter::default();
-    let recorded = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(actions.clone())
-        .interceptor(reads.clone())
-        .build();
+    let recorded = configure(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(actions.clone())
+            .interceptor(reads.clone()),
+    )
+    .build();
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     TestApp {
         app: Box::leak(Box::new(

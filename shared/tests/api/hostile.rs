@@ -378,7 +378,7 @@ async fn a_bulk_delete_past_its_deadline_starts_no_delete_and_reports_unavailabl
         app.app,
         &deleter,
         vec![a.clone(), b.clone(), "nope".into()],
-        std::time::Instant::now(),
+        shared::endpoints::batch::Deadline::at(std::time::Instant::now()),
     )
     .await;
     let results = serde_json::to_value(results).unwrap();
