@@ -52,11 +52,11 @@ bench: tools
 build: tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release
 
-## Build every function as SAM does and deploy the stack (samconfig.toml): make deploy
-## PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (docs/operations.md).
+## Build every function as SAM does and deploy the stack (samconfig.toml; ENV=dev or ENV=prod
+## for its environments): make deploy PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (docs/operations.md).
 deploy: tools
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(PARAMS),--parameter-overrides $(PARAMS),)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build $(if $(ENV),--config-env $(ENV),)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(ENV),--config-env $(ENV),) $(if $(PARAMS),--parameter-overrides $(PARAMS),)
 
 ## Print a local token: make token TENANT=acme SCOPES="contacts:read contacts:write"
 token: tools

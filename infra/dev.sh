@@ -2,6 +2,10 @@
 # make dev: local DynamoDB, the table from template.yaml, every function built, and every route
 # served by `cargo lambda watch` until Ctrl-C; stops what it started.
 set -euo pipefail
+# An optional .env first (.env.example lists every variable): the shell wins over it, and it
+# over the defaults here and in env.sh.
+source "$(dirname "$0")/dotenv.sh"
+load_dotenv "$(dirname "$0")/../.env"
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 

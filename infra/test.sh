@@ -44,6 +44,26 @@ cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 echo "== deploy rehearsal: sam build RouteNotFoundFunction"
 arch="$(uname -m)"; [ "$arch" = aarch64 ] && arch=arm64
 sam build RouteNotFoundFunction --parameter-overrides "Architecture=$arch" --build-dir .local/sam-build
+# make deploy ENV=dev|prod: each environment of samconfig.toml names its own stack and only
+# parameters the template declares.
+echo "== deploy rehearsal: samconfig.toml environments"
+"$PY" - <<'PY'
+import tomllib, yaml
+config = tomllib.load(open("samconfig.toml", "rb"))
+class Loader(yaml.SafeLoader):
+    pass
+Loader.add_multi_constructor("!", lambda loader, tag, node: None)
+declared = yaml.load(open("template.yaml"), Loader=Loader)["Parameters"]
+stacks = {}
+for env in ("default", "dev", "prod"):
+    deploy = config[env]["deploy"]["parameters"]
+    stacks.setdefault(config[env]["global"]["parameters"]["stack_name"], []).append(env)
+    for pair in deploy.get("parameter_overrides", "").split():
+        name = pair.split("=", 1)[0]
+        assert name in declared, f"samconfig.toml [{env}]: {name} is not a template parameter"
+assert len(stacks) == 2 and stacks["contacts-api"] == ["default", "prod"], stacks
+print("samconfig.toml: default, dev and prod environments OK")
+PY
 echo "== openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
 

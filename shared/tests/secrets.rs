@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::json;
-use shared::config::{Config, Secret};
+use shared::config::{Config, JwtKey, Secret};
 use support::{Emulator, agent, send};
 
 /// moto serves every AWS service on one port: the DynamoDB endpoint is Secrets Manager's too.
@@ -186,4 +186,46 @@ async fn a_missing_or_short_stored_secret_fails_start_up_with_its_variable() {
     });
     shared::secrets::resolve(&mut config, &sdk).await.unwrap();
     assert!(config.cursor_secret == Some(Secret::Value(value)));
+}
+
+/// A function that pages reads both its keys in one round trip (`BatchGetSecretValue`), not
+/// two; a key the batch cannot read fails start-up naming its own variable.
+#[tokio::test]
+async fn both_stored_keys_are_read_in_one_request_and_a_missing_one_is_named() {
+    let client = secrets_client().await;
+    let (jwt, cursor) = (random_secret(), random_secret());
+    let (jwt_arn, cursor_arn) = (
+        stored(&client, "jwt", &jwt).await,
+        stored(&client, "cursor", &cursor).await,
+    );
+    let proxy = shared::testing::MotoProxy::start(std::time::Duration::ZERO);
+    let sdk = shared::sdk_config()
+        .await
+        .to_builder()
+        .endpoint_url(&proxy.url)
+        .build();
+    let both = |jwt_id: &str| {
+        let mut config = Config::for_tests("unused");
+        config.jwt_key = Some(JwtKey::Hs256(Secret::Stored {
+            variable: "JWT_SECRET_ARN",
+            id: jwt_id.to_string(),
+        }));
+        config.cursor_secret = Some(Secret::Stored {
+            variable: "CURSOR_SECRET_ARN",
+            id: cursor_arn.clone(),
+        });
+        config
+    };
+    let mut config = both(&jwt_arn);
+    shared::secrets::resolve(&mut config, &sdk).await.unwrap();
+    assert_eq!(proxy.requests(), 1, "one round trip for both keys");
+    assert!(matches!(&config.jwt_key, Some(JwtKey::Hs256(Secret::Value(v))) if *v == jwt));
+    assert!(config.cursor_secret == Some(Secret::Value(cursor)));
+
+    let mut config = both("contacts-no-such-secret");
+    let err = shared::secrets::resolve(&mut config, &sdk)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("JWT_SECRET_ARN"), "{err}");
 }

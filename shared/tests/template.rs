@@ -1,5 +1,6 @@
 //! What template.yaml promises an operator beyond IAM (`api/policies.rs`): the change feed's
-//! consumer cannot fail silently, and a canary or linear deploy rolls back on errors.
+//! consumer cannot fail silently, and a canary or linear deploy rolls back on errors. And the
+//! local configuration: `.env.example` lists every variable, and `make dev` reads `.env`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_yaml_ng::Value;
@@ -163,4 +164,72 @@ fn no_log_level_drops_the_metrics() {
         (given.tag.to_string().as_str(), given.value.as_str()),
         ("!Ref", Some("LogLevel"))
     );
+}
+
+/// `.env.example` lists every variable the functions' configuration reads (a quoted upper-case
+/// name in config.rs and observe.rs that is not a level) and every port and name `make dev`
+/// takes, so that a developer sees all of them in one file.
+#[test]
+fn the_env_example_lists_every_variable() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let example = std::fs::read_to_string(format!("{root}/.env.example")).unwrap();
+    let listed = |name: &str| {
+        example.lines().any(|line| {
+            line.trim_start_matches("# ")
+                .starts_with(&format!("{name}="))
+        })
+    };
+    let mut names = vec!["DYNAMODB_PORT".to_string(), "API_PORT".to_string()];
+    for file in ["shared/src/config.rs", "shared/src/observe.rs"] {
+        let source = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        for quoted in source.split('"').skip(1).step_by(2) {
+            let is_name = quoted.len() > 3
+                && quoted.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && !["DEBUG", "INFO", "WARN", "ERROR"].contains(&quoted);
+            if is_name && !quoted.starts_with("AWS_LAMBDA") && quoted != "RUST_LOG" {
+                names.push(quoted.to_string());
+            }
+        }
+    }
+    assert!(names.len() > 10, "{names:?}");
+    for name in names {
+        assert!(listed(&name), ".env.example does not list {name}");
+    }
+}
+
+/// `make dev` reads `.env` with infra/dotenv.sh: the shell wins over the file, quotes and
+/// `export` are allowed, and a line that is not `KEY=VALUE` stops it with the line's number.
+#[test]
+fn make_dev_reads_a_dotenv_file_under_the_shell() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let dir = std::env::temp_dir().join(format!("dotenv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.env");
+    std::fs::write(
+        &good,
+        "# a comment\n\nONE=1\nexport TWO=\"two words\"\nTHREE='a=b'\nSHELL_SET=file\r\n",
+    )
+    .unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "set -e; source {root}/infra/dotenv.sh; load_dotenv {}; echo \"$ONE|$TWO|$THREE|$SHELL_SET\"",
+                file.display()
+            ))
+            .env("SHELL_SET", "shell")
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1|two words|a=b|shell"
+    );
+    let bad = dir.join("bad.env");
+    std::fs::write(&bad, "ONE=1\nnot a pair\n").unwrap();
+    let out = run(&bad);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.env:2: not KEY=VALUE"));
 }

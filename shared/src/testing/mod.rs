@@ -23,15 +23,15 @@ mod actions;
 mod dispatch;
 mod exchange;
 mod jwks_server;
+mod proxy;
 mod reads;
-mod slow;
 
 pub use actions::ActionLog;
 use exchange::assert_envelope;
 pub use exchange::{TestRequest, TestResponse};
 pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
+pub use proxy::MotoProxy;
 pub use reads::ReadMeter;
-pub use slow::SlowDynamo;
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";

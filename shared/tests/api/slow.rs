@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use shared::clock::since_epoch;
 use shared::endpoints::import_contacts;
-use shared::testing::{SlowDynamo, spawn_app, spawn_app_with_client};
+use shared::testing::{MotoProxy, spawn_app, spawn_app_with_client};
 
 /// Each call held this long: just under what a batch keeps for its answer (one attempt).
 const DELAY: Duration = Duration::from_millis(2_000);
@@ -26,7 +26,7 @@ async fn a_keyed_import_on_a_slow_dynamodb_answers_before_its_deadline() {
     for contact in &contacts {
         app.create(contact.clone()).await;
     }
-    let slow = SlowDynamo::start(DELAY);
+    let slow = MotoProxy::start(DELAY);
     // Attempts as long as the proxy's delay needs (the functions' 2 s attempt would time out).
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(10))
