@@ -64,6 +64,22 @@ for env in ("default", "dev", "prod"):
 assert len(stacks) == 2 and stacks["contacts-api"] == ["default", "prod"], stacks
 print("samconfig.toml: default, dev and prod environments OK")
 PY
+# make bench's chart (infra/bench/chart.py) from a small report: a valid SVG naming each function.
+echo "== bench chart"
+(cd infra && "$PY" - <<'PY'
+import xml.etree.ElementTree as ET
+from bench.chart import chart
+row = lambda name, init, first, size: {"function": name, "init_ms": {"median": init}, "first_invoke_ms": first, "zip_bytes": size}
+report = {"targets": {"init_ms": 10, "zip_bytes": 4_000_000}, "machine": {"cpu": "test", "cores": 2, "arch": "x86_64"},
+          "functions": [row("create-contact", 12.5, 150.0, 3_700_000), row("get-contact", 8.0, 10.0, 3_100_000)]}
+svg = chart(report)
+root = ET.fromstring(svg)
+texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+assert "create-contact" in texts and "get-contact" in texts, texts
+assert sum(1 for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("class") == "over") == 1, svg
+print("bench chart OK")
+PY
+)
 echo "== openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
 

@@ -17,10 +17,15 @@ shared/src/routes.rs), from its release build (target/lambda/<name>/bootstrap):
                    the local DynamoDB (by X-Amz-Target), with the breakdown per operation
   handler_us       from the criterion benchmark shared/benches/request_path.rs (DynamoDB taken out)
 
+Then a page of large contacts (`large_page`: 30 contacts of about 200 KB, the first page of
+`limit=100` by a fresh list-contacts: its peak RSS, bytes and read units read, items answered),
+and a chart of init, first request and zip per function against their targets
+(target/bench/chart.svg, `chart`).
+
 One module per part: `runtime` (the Runtime API emulator and a function's process), `proxy` (the
 counting proxy), `events` (API Gateway and DynamoDB Streams events), `scenarios` (what each
 function is sent), `measure` (one function's figures), `report` (the table and the targets),
-`__main__` (the run).
+`stack` (moto and the secrets), `large_page`, `chart`, `__main__` (the run).
 """
 
 import json

@@ -5,6 +5,7 @@ import json
 import sys
 
 from . import ROOT, TABLE
+from .chart import write as write_chart
 from .large_page import large_page
 from .measure import INIT_RUNS, WARM_RUNS, measure
 from .report import TARGETS, machine, print_table
@@ -40,6 +41,7 @@ def main() -> None:
         "large_page": page,
     }
     (ROOT / "target" / "bench" / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_chart(report, ROOT / "target" / "bench" / "chart.svg")
     print_table(report)
 
 
