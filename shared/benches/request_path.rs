@@ -24,14 +24,17 @@ use shared::endpoints::import::import_items;
 use shared::endpoints::lists::{
     CONTACT_LIST_PARAMETERS, Filter, GROUP_LIST_PARAMETERS, Page, Paging, page_items,
 };
+use shared::endpoints::trash::TRASH_LIST_PARAMETERS;
 use shared::envelope::{Reply, render};
 use shared::error::ApiError;
 use shared::group::Group;
-use shared::http::{Query, path_id};
+use shared::http::{Query, path_id, path_id_at};
 use shared::identity::{Scope, TenantId};
+use shared::preconditions::Preconditions;
+use shared::projection::Projection;
 use shared::resource::{Resource, ResourceId};
 use shared::routes::methods_for;
-use shared::store::from_record;
+use shared::store::{Trashed, from_record};
 use shared::testing::token_with;
 
 const ID: &str = "0192f3c0-7b9e-7cc4-9a4e-2f1c5d8e9a10";
@@ -184,6 +187,56 @@ fn paths(c: &mut Criterion) {
             authorize(app, delete.headers(), Scope::Write);
             black_box(Target::parse(&delete).unwrap());
             answer(Ok(Reply::empty(StatusCode::NO_CONTENT)));
+        })
+    });
+    let trash = request(
+        "GET",
+        "/v1/contacts/trash?limit=10",
+        "application/json",
+        None,
+    );
+    let trashed: Vec<Trashed> = page
+        .iter()
+        .map(|contact| Trashed {
+            contact: contact.clone(),
+            deleted_at: NOW.into(),
+            deleted_by: Some("tester".into()),
+            purge_at: NOW.into(),
+            entry: String::new(),
+        })
+        .collect();
+    c.bench_function("list-trash", |b| {
+        b.iter(|| {
+            authorize(app, trash.headers(), Scope::Read);
+            let query = Query::parse(&trash, &TRASH_LIST_PARAMETERS).unwrap();
+            black_box(query.limit(10).unwrap());
+            let cursor = app.cursors().unwrap().seal(&tenant, "trash", ID);
+            black_box(
+                app.cursors()
+                    .unwrap()
+                    .open(&tenant, "trash", &cursor)
+                    .unwrap(),
+            );
+            let projection = Projection::parse::<Contact>(&query).unwrap();
+            answer(Reply::ok(&Page {
+                items: page_items(&trashed, &projection).unwrap(),
+                next_cursor: Some(cursor),
+            }));
+        })
+    });
+    let restore = request(
+        "POST",
+        &format!("/v1/contacts/{ID}/restore"),
+        "application/json",
+        None,
+    );
+    c.bench_function("restore-contact", |b| {
+        b.iter(|| {
+            authorize(app, restore.headers(), Scope::Write);
+            black_box(path_id_at(&restore, 1).unwrap());
+            black_box(Preconditions::from_headers(restore.headers()).unwrap());
+            let projection = shared::endpoints::crud::projection::<Contact>(&restore).unwrap();
+            answer(resource_reply(StatusCode::OK, &stored, &projection));
         })
     });
     let ids: Vec<String> = (0..10)
