@@ -70,16 +70,15 @@ impl Deadline {
         Self::from_invocation(request.lambda_context_ref().map(|c| c.deadline))
     }
 
-    /// From the invocation's deadline in epoch milliseconds; one already past leaves no time
-    /// (not the time of a request without one).
+    /// From the invocation's deadline in epoch milliseconds. Lambda never runs a handler past
+    /// its deadline; an emulator may send one already past (`cargo lambda watch` does), which
+    /// is taken as none, so a batch behaves the same there as under API Gateway.
     pub fn from_invocation(invocation_deadline_ms: Option<u64>) -> Self {
-        let left = match invocation_deadline_ms {
-            Some(deadline) => {
-                let left = u128::from(deadline).saturating_sub(since_epoch().as_millis());
+        let left = invocation_deadline_ms
+            .and_then(|deadline| u128::from(deadline).checked_sub(since_epoch().as_millis()))
+            .map_or(FUNCTION_TIMEOUT, |left| {
                 Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX))
-            }
-            None => FUNCTION_TIMEOUT,
-        };
+            });
         Self::at(Instant::now() + left.saturating_sub(ANSWER_RESERVE))
     }
 
@@ -198,9 +197,11 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_already_past_leaves_no_time_and_the_answer_keeps_its_reserve() {
+    fn the_answer_keeps_its_reserve_and_an_emulators_past_deadline_is_none() {
         let now_ms = u64::try_from(since_epoch().as_millis()).unwrap_or(u64::MAX);
-        assert!(Deadline::from_invocation(Some(now_ms - 5_000)).0 <= Instant::now());
+        assert!(Deadline::from_invocation(Some(now_ms + 2_000)).0 <= Instant::now());
+        let past = Deadline::from_invocation(Some(now_ms - 5_000)).0;
+        assert!(past > Instant::now() + FUNCTION_TIMEOUT - ANSWER_RESERVE - Duration::from_secs(1));
         let direct = Deadline::from_invocation(None).0;
         assert!(
             direct > Instant::now() + FUNCTION_TIMEOUT - ANSWER_RESERVE - Duration::from_secs(1)
