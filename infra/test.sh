@@ -3,14 +3,16 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+# Each stage's header says when it started, so a slow stage shows in any CI log.
+stage() { echo "== $* [${SECONDS} s]"; }
 
-echo "== cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all --check
-echo "== cargo clippy --all-targets -- -D warnings"
+stage "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 # Offline: licenses, banned and unknown sources. Advisories need the RustSec database, which
 # the GitHub workflow fetches (`cargo deny check advisories`).
-echo "== cargo deny --offline check licenses bans sources"
+stage "cargo deny --offline check licenses bans sources"
 # cargo deny reads the metadata of every platform's dependencies; a build fetches only this
 # machine's, so fetch the rest first (from the registry, as the build does).
 cargo fetch --quiet
@@ -28,25 +30,33 @@ export TABLE_NAME=contacts-test
 export CHANGES_TABLE_NAME=contacts-test-changes
 "$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$CHANGES_TABLE_NAME"
 
-echo "== cargo test"
+stage "cargo test (infra/tests.py: every test binary; cost.rs and e2e.rs beside the rest, each on a DynamoDB of its own)"
 cargo build --workspace --bins
-cargo test --workspace --all-targets 2>&1 | tee .local/test-output.log
+"$PY" infra/tests.py run "$AWS_ENDPOINT_URL_DYNAMODB" 2>&1 | tee .local/test-output.log
 
-echo "== schemathesis against openapi.yaml and the functions (infra/fuzz.sh)"
+stage "schemathesis against openapi.yaml and the functions (infra/fuzz.sh)"
 infra/fuzz.sh | tee .local/fuzz-output.log
 
-echo "== deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
+stage "deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
 sam validate --lint --region "$AWS_REGION"
 cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 # What `make deploy` runs first: SAM reads the template and builds one function with cargo-lambda
-# (this machine's architecture; arm64 would need a cross target). Caught that sam build cannot
-# read Fn::ForEach in Resources.
-echo "== deploy rehearsal: sam build RouteNotFoundFunction"
-arch="$(uname -m)"; [ "$arch" = aarch64 ] && arch=arm64
-sam build RouteNotFoundFunction --parameter-overrides "Architecture=$arch" --build-dir .local/sam-build
+# for the default architecture, arm64, cross-compiled with the zig of the pinned pip package, as
+# the default deploy is. Caught that sam build cannot read Fn::ForEach in Resources. Debug
+# profile (SAM_BUILD_MODE=debug): the release profile's fat LTO would add minutes to every CI run,
+# and make bench builds it for this machine.
+stage "deploy rehearsal: sam build RouteNotFoundFunction (arm64)"
+rustup target add aarch64-unknown-linux-gnu
+SAM_BUILD_MODE=debug sam build RouteNotFoundFunction --build-dir .local/sam-build
+"$PY" - <<'PY'
+header = open(".local/sam-build/RouteNotFoundFunction/bootstrap", "rb").read(20)
+# An ELF executable whose e_machine (bytes 18-19) is 183: AArch64.
+assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183, header
+print("sam build: bootstrap is an AArch64 executable")
+PY
 # make deploy ENV=dev|prod: each environment of samconfig.toml names its own stack and only
 # parameters the template declares.
-echo "== deploy rehearsal: samconfig.toml environments"
+stage "deploy rehearsal: samconfig.toml environments"
 "$PY" - <<'PY'
 import tomllib, yaml
 config = tomllib.load(open("samconfig.toml", "rb"))
@@ -65,7 +75,7 @@ assert len(stacks) == 2 and stacks["contacts-api"] == ["default", "prod"], stack
 print("samconfig.toml: default, dev and prod environments OK")
 PY
 # make bench's chart (infra/bench/chart.py) from a small report: a valid SVG naming each function.
-echo "== bench chart"
+stage "bench chart"
 (cd infra && "$PY" - <<'PY'
 import xml.etree.ElementTree as ET
 from bench.chart import chart
@@ -80,11 +90,11 @@ assert sum(1 for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("cl
 print("bench chart OK")
 PY
 )
-echo "== openapi-spec-validator openapi.yaml"
+stage "openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
 # A client generated from the contract has every operation and error model: the generator warns
 # about any schema it cannot read (an error envelope it could not merge dropped 99 responses).
-echo "== openapi-python-client generate (no warning)"
+stage "openapi-python-client generate (no warning)"
 rm -rf .local/client && mkdir -p .local/client
 (cd .local/client && openapi-python-client generate --path ../../openapi.yaml --meta none \
   --config ../../infra/openapi-client.yaml) > .local/client.log 2>&1 || { cat .local/client.log; exit 1; }
@@ -97,3 +107,4 @@ ls .local/client/*/api | tr '\n' ' '; echo
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?/) p += $(i-1); if ($(i) ~ /^failed;?/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' .local/test-output.log
 grep '^fuzz:' .local/fuzz-output.log
+echo "make test: ${SECONDS} s"

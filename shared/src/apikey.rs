@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::identity::{Principal, TenantId};
@@ -66,7 +65,8 @@ impl ApiKey {
 }
 
 fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
+    ring::digest::digest(&ring::digest::SHA256, secret.as_bytes())
+        .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -156,6 +156,15 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored keys hold this hash: it must never change (a key made before would stop working).
+    #[test]
+    fn a_secret_is_stored_as_its_sha256_in_lowercase_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn a_generated_key_accepts_its_secret_only() {

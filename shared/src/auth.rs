@@ -42,6 +42,7 @@ impl Authenticator {
     /// One algorithm: RS256 when a public key or a JWKS is configured, else HS256; `iss`/`aud`
     /// checked when configured.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        crate::jwt::install();
         let (algorithm, keys) = match &config.jwt_key {
             Some(JwtKey::Hs256(secret)) => (
                 Algorithm::HS256,

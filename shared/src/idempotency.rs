@@ -15,7 +15,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::Request;
 use lambda_http::http::{HeaderName, StatusCode};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::envelope::Reply;
 use crate::error::ApiError;
@@ -60,19 +59,19 @@ impl IdempotencyKey {
                     format!("must be given once, as 1 to {MAX_KEY} visible ASCII characters"),
                 )
             })?;
-        let mut digest = Sha256::new();
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
         for part in [
             request.method().as_str().as_bytes(),
             request.uri().path().as_bytes(),
             request.uri().query().unwrap_or_default().as_bytes(),
             body_bytes(request),
         ] {
-            digest.update((part.len() as u64).to_be_bytes());
+            digest.update(&(part.len() as u64).to_be_bytes());
             digest.update(part);
         }
         Ok(Some(Self {
             key: key.to_string(),
-            fingerprint: URL_SAFE_NO_PAD.encode(digest.finalize()),
+            fingerprint: URL_SAFE_NO_PAD.encode(digest.finish()),
         }))
     }
 }

@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod json;
 pub mod jwks;
+pub mod jwt;
 pub mod lambda;
 pub mod observe;
 pub mod patch;

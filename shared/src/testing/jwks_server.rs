@@ -76,6 +76,7 @@ impl JwksServer {
 
 /// An RS256 token signed with the test key, naming `kid` (or none), with the given claims.
 pub fn rs256_token(kid: Option<&str>, claims: &serde_json::Value) -> String {
+    crate::jwt::install();
     let key = include_str!("../../tests/fixtures/rs256-test-private.pem");
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = kid.map(str::to_string);

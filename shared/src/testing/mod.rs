@@ -132,6 +132,7 @@ pub fn token_with(claims: Value) -> String {
 /// An HS256 token signed with `secret`, with the given claims merged over valid defaults
 /// (`sub`, `exp` ten minutes ahead, both scopes): the one token maker of tests and benches.
 pub fn signed_token(secret: &str, claims: Value) -> String {
+    crate::jwt::install();
     let now = jsonwebtoken::get_current_timestamp();
     let mut all = json!({"sub": "tester", "exp": now + 600, "scope": READ_WRITE});
     if let (Some(all), Some(extra)) = (all.as_object_mut(), claims.as_object()) {
