@@ -48,9 +48,11 @@ db: tools
 	infra/db.sh
 
 ## Rewrite everything derived from the route table (shared/src/routes/table.rs): function
-## crates, the local router, the functions' part of template.yaml, TestApp::call, the bench's list.
-generate:
+## crates, the local router, the functions' part of template.yaml, TestApp::call, the bench's list,
+## and the sample events under events/ (infra/events.py).
+generate: tools
 	cargo run -q -p xtask -- generate
+	$(VENV)/bin/python infra/events.py write
 
 ## The performance report: target/bench/report.json and a table (docs/performance.md).
 bench: tools

@@ -59,3 +59,8 @@ if [ "$status" -ne 0 ]; then
 fi
 cases="$(grep -Eo '[0-9]+ generated' "$WORK/report.txt" | grep -Eo '[0-9]+' | head -1)"
 echo "fuzz: ${cases:-?} cases against openapi.yaml, 0 failures"
+
+# The Python client generated from openapi.yaml (make test generates it into .local/client
+# first) against the same functions, in a tenant of its own.
+CLIENT_TOKEN="$("$PY" infra/local.py token "client-$RANDOM" "contacts:read contacts:write" 3600)"
+PYTHONPATH="$ROOT/.local/client" "$PY" infra/client_check.py "http://127.0.0.1:$PORT" "$CLIENT_TOKEN"

@@ -245,10 +245,10 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def mint(secret: str, tenant: str, scopes: str, ttl: int) -> str:
-    """An HS256 token for `tenant` with `scopes` (space- or comma-separated), valid `ttl` seconds:
-    what `make token` prints and what the bench sends."""
-    now = int(time.time())
+def mint(secret: str, tenant: str, scopes: str, ttl: int, now: int | None = None) -> str:
+    """An HS256 token for `tenant` with `scopes` (space- or comma-separated), valid `ttl` seconds
+    from `now` (the current time if None): what `make token` prints and what the bench sends."""
+    now = int(time.time()) if now is None else now
     header = {"alg": "HS256", "typ": "JWT"}
     claims = {
         "sub": f"dev@{tenant}",

@@ -18,6 +18,8 @@ stale = {name: (version, locked.get(name)) for name, version in wanted.items() i
 assert not stale, f"infra/requirements.lock is stale (requirements.txt, lock): {stale}; run make lock"
 print(f"infra/requirements.lock: {len(locked)} packages with hashes, every pin of requirements.txt")
 PY
+stage "events/: a sample event per function, current (infra/events.py check)"
+"$PY" infra/events.py check
 stage "cargo fmt --check"
 cargo fmt --all --check
 stage "cargo clippy --all-targets -- -D warnings"
@@ -46,7 +48,17 @@ stage "cargo test (infra/tests.py: every test binary; cost.rs and e2e.rs beside 
 cargo build --workspace --bins
 "$PY" infra/tests.py run "$AWS_ENDPOINT_URL_DYNAMODB" 2>&1 | tee .local/test-output.log
 
-stage "schemathesis against openapi.yaml and the functions (infra/fuzz.sh)"
+# A client generated from the contract has every operation and error model: the generator warns
+# about any schema it cannot read (an error envelope it could not merge dropped 99 responses).
+stage "openapi-python-client generate (no warning)"
+rm -rf .local/client && mkdir -p .local/client
+(cd .local/client && openapi-python-client generate --path ../../openapi.yaml --meta none \
+  --config ../../infra/openapi-client.yaml) > .local/client.log 2>&1 || { cat .local/client.log; exit 1; }
+if grep -qiE "warning|error|skipping" .local/client.log; then
+  cat .local/client.log; echo "openapi-python-client warned about openapi.yaml" >&2; exit 1
+fi
+ls .local/client/*/api | tr '\n' ' '; echo
+stage "schemathesis against openapi.yaml and the functions, then the generated Python client (infra/fuzz.sh)"
 infra/fuzz.sh | tee .local/fuzz-output.log
 
 stage "deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
@@ -104,16 +116,6 @@ PY
 )
 stage "openapi-spec-validator openapi.yaml"
 openapi-spec-validator openapi.yaml
-# A client generated from the contract has every operation and error model: the generator warns
-# about any schema it cannot read (an error envelope it could not merge dropped 99 responses).
-stage "openapi-python-client generate (no warning)"
-rm -rf .local/client && mkdir -p .local/client
-(cd .local/client && openapi-python-client generate --path ../../openapi.yaml --meta none \
-  --config ../../infra/openapi-client.yaml) > .local/client.log 2>&1 || { cat .local/client.log; exit 1; }
-if grep -qiE "warning|error|skipping" .local/client.log; then
-  cat .local/client.log; echo "openapi-python-client warned about openapi.yaml" >&2; exit 1
-fi
-ls .local/client/*/api | tr '\n' ' '; echo
 
 # One closing line over every test binary (cargo prints one per binary, most of them empty).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?/) p += $(i-1); if ($(i) ~ /^failed;?/) f += $(i-1) } }

@@ -329,3 +329,72 @@ fn the_real_functions_serve_the_contract_through_cargo_lambda_watch() {
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.headers["allow"], "POST, GET");
 }
+
+/// The sample events under events/ (infra/events.py), sent as docs/operations.md shows: `cargo
+/// lambda invoke NAME --data-file events/NAME.json` against `cargo lambda watch` with the local
+/// default secret. Each function answers its event on an empty table as the contract says.
+#[test]
+fn every_sample_event_is_answered_through_cargo_lambda_invoke() {
+    let emulator = Emulator::start_with(&[("JWT_SECRET", "local-dev-secret")]);
+    let port = emulator.base.rsplit(':').next().unwrap().to_string();
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let expected = [
+        ("create-contact", 201),
+        ("get-contact", 404),
+        ("list-contacts", 200),
+        ("update-contact", 404),
+        ("patch-contact", 404),
+        ("delete-contact", 404),
+        ("list-trash", 200),
+        ("restore-contact", 404),
+        ("bulk-delete-contacts", 200),
+        ("import-contacts", 200),
+        ("list-changes", 200),
+        ("create-group", 201),
+        ("list-groups", 200),
+        ("get-group", 404),
+        ("patch-group", 404),
+        ("delete-group", 404),
+        ("route-not-found", 404),
+    ];
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(root.join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let output = std::process::Command::new("cargo")
+            .args(["lambda", "invoke", &name, "--invoke-address", "127.0.0.1"])
+            .args([
+                "--invoke-port",
+                &port,
+                "--output-format",
+                "json",
+                "--data-file",
+            ])
+            .arg(&path)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "cargo lambda invoke {name}: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            emulator.log()
+        );
+        let answer: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{name}: {err}: {output:?}"));
+        if name == "record-changes" {
+            assert_eq!(answer, json!({"batchItemFailures": []}), "{name}");
+        } else {
+            let status = expected
+                .iter()
+                .find(|(function, _)| *function == name)
+                .unwrap_or_else(|| panic!("events/{name}.json: no expected status here"))
+                .1;
+            assert_eq!(answer["statusCode"], status, "{name}: {answer:#}");
+            let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body["isSuccess"], status < 300, "{name}: {body:#}");
+        }
+        seen.push(name);
+    }
+    assert_eq!(seen.len(), expected.len() + 1, "{seen:?}");
+}

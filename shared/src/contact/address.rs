@@ -54,13 +54,9 @@ impl Phone {
         if raw.len() > MAX_PHONE_INPUT {
             return Err(format!("must be at most {MAX_PHONE_INPUT} characters"));
         }
-        let number = phonenumber::parse(None, raw.trim()).map_err(|_| HINT.to_string())?;
-        if !phonenumber::is_valid(&number) {
-            return Err(HINT.to_string());
-        }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        super::phone::e164(raw.trim())
+            .map(Self)
+            .ok_or_else(|| HINT.to_string())
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,6 +3,7 @@
 //! checks it again.
 
 mod address;
+pub mod phone;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
