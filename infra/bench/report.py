@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-TARGETS = {"init_ms": 10, "zip_bytes": 4_000_000, "peak_rss_kb": 30_000, "handler_us": 50}
+# Issue 22 lowered the zip target from 4 MB to 3.0 MB and added the first request's.
+TARGETS = {"init_ms": 10, "first_invoke_ms": 15, "zip_bytes": 3_000_000, "peak_rss_kb": 30_000, "handler_us": 50}
 
 
 def machine() -> dict:
@@ -20,6 +21,8 @@ def misses(report: dict) -> list[str]:
     for r in report["functions"]:
         if r["init_ms"]["median"] > TARGETS["init_ms"]:
             found.append(f'{r["function"]}: init_ms median {r["init_ms"]["median"]} > {TARGETS["init_ms"]}')
+        if (r["first_invoke_ms"] or 0) > TARGETS["first_invoke_ms"]:
+            found.append(f'{r["function"]}: first_invoke_ms {r["first_invoke_ms"]} > {TARGETS["first_invoke_ms"]}')
         if (r["zip_bytes"] or 0) > TARGETS["zip_bytes"]:
             found.append(f'{r["function"]}: zip_bytes {r["zip_bytes"]} > {TARGETS["zip_bytes"]}')
         if (r["peak_rss_kb"] or 0) > TARGETS["peak_rss_kb"]:
@@ -30,14 +33,16 @@ def misses(report: dict) -> list[str]:
 
 
 def print_table(report: dict) -> None:
-    header = ["function", "zip_bytes", "init_ms med/max", "deployed init secrets/+prewarm", "first_ms",
+    header = ["function", "zip_bytes", "init_ms med/max", "init_cpu_ms", "deployed init secrets/+prewarm",
+              "first_ms", "first_cpu_ms",
               "warm p50/p99 ms", "peak_rss_kb", "ddb_calls", "handler_us"]
     rows = []
     for r in report["functions"]:
         rows.append([
             r["function"], str(r["zip_bytes"]), f'{r["init_ms"]["median"]}/{r["init_ms"]["max"]}',
+            str(r.get("init_cpu_ms", {}).get("median")),
             f'{r["deployed"]["secrets_init_ms_median"]}/{r["deployed"]["init_ms_median"]}',
-            str(r["first_invoke_ms"]), f'{r["warm_p50_ms"]}/{r["warm_p99_ms"]}', str(r["peak_rss_kb"]),
+            str(r["first_invoke_ms"]), str(r.get("first_invoke_cpu_ms")), f'{r["warm_p50_ms"]}/{r["warm_p99_ms"]}', str(r["peak_rss_kb"]),
             str(r["ddb_calls"]), str(r["handler_us"]),
         ])
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
