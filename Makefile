@@ -17,17 +17,24 @@ help:
 ## every package of infra/requirements.lock, each checked against its hash.
 tools: $(STAMP)
 
-$(STAMP): infra/requirements.lock
+# pip cannot install this lock in --require-hashes mode (a package pinned with extras does not
+# satisfy another's requirement of it without them, and the reverse), so pip installs uv alone
+# (infra/uv.lock, one wheel, hash-checked) and uv installs the lock.
+$(STAMP): infra/requirements.lock infra/uv.lock
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { echo "python3 cannot make a virtual environment (no ensurepip). On Debian or Ubuntu: sudo apt install python3-venv (or python3.X-venv for your python3 --version), then run make again." >&2; exit 1; }
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r infra/requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r infra/uv.lock
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python --require-hashes -r infra/requirements.lock
 	touch $@
 
 ## Lock the whole tree of infra/requirements.txt, with hashes, into infra/requirements.lock
+## (and uv alone into infra/uv.lock)
 ## (uv, pinned in requirements.txt; every platform, Python 3.11 and later).
 lock: tools
-	$(VENV)/bin/uv pip compile infra/requirements.txt --universal --generate-hashes \
+	$(VENV)/bin/uv pip compile infra/requirements.txt --universal --generate-hashes --no-strip-extras \
 	  --python-version 3.11 --custom-compile-command "make lock" --quiet -o infra/requirements.lock
+	grep -E '^uv==' infra/requirements.txt | $(VENV)/bin/uv pip compile - --universal --generate-hashes \
+	  --python-version 3.11 --custom-compile-command "make lock" --quiet -o infra/uv.lock
 
 ## Local DynamoDB + every route of template.yaml on 127.0.0.1:9000 (API_PORT), until Ctrl-C.
 dev: tools

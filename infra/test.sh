@@ -8,7 +8,7 @@ stage() { echo "== $* [${SECONDS} s]"; }
 
 # The lock make tools installs is the lock of requirements.txt: each tool pinned there is locked at
 # the same version (make lock refreshes the whole tree).
-stage "infra/requirements.lock locks infra/requirements.txt"
+stage "infra/requirements.lock and uv.lock lock infra/requirements.txt"
 "$PY" - <<'PY'
 import re
 norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
@@ -16,6 +16,8 @@ pins = lambda text: {norm(m[1]): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)(
 wanted, locked = pins(open("infra/requirements.txt").read()), pins(open("infra/requirements.lock").read())
 stale = {name: (version, locked.get(name)) for name, version in wanted.items() if locked.get(name) != version}
 assert not stale, f"infra/requirements.lock is stale (requirements.txt, lock): {stale}; run make lock"
+uv = pins(open("infra/uv.lock").read())
+assert uv == {"uv": wanted["uv"]}, f"infra/uv.lock holds {uv}, requirements.txt uv=={wanted['uv']}; run make lock"
 print(f"infra/requirements.lock: {len(locked)} packages with hashes, every pin of requirements.txt")
 PY
 stage "events/: a sample event per function, current (infra/events.py check)"
