@@ -50,15 +50,17 @@ SAMPLES = {
 }
 
 
-def http_event(method: str, path: str, body=None, content_type=None, query: str = "") -> dict:
+def http_event(route_key: str | None, method: str, path: str, body=None, content_type=None,
+               query: str = "") -> dict:
+    """`route_key`: the API Gateway route that serves it ($default for the fallback), else the
+    method and the path's template."""
     event = events.http(method, path, body, content_type or "application/json", query)
     event["headers"]["authorization"] = f"Bearer {TOKEN}"
     event["headers"]["user-agent"] = event["requestContext"]["http"]["userAgent"] = "sample-event"
     event["requestContext"].update(requestId="sample-event", time="01/Jan/2026:00:00:00 +0000",
                                    timeEpoch=ISSUED * 1000, apiId="sample")
-    # The route's template, as API Gateway names it ($default for a path no route serves).
-    route = "$default" if path == SAMPLES["route-not-found"][1] else f"{method} {path.replace(ID, '{id}')}"
-    event["routeKey"] = event["requestContext"]["routeKey"] = route
+    route_key = route_key or f"{method} {path.replace(ID, '{id}')}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
     return event
 
 
@@ -80,7 +82,7 @@ def expected() -> dict[str, str]:
         if function["kind"] == "stream":
             event = stream_event()
         elif name in SAMPLES:
-            event = http_event(*SAMPLES[name])
+            event = http_event("$default" if function["kind"] == "fallback" else None, *SAMPLES[name])
         else:
             sys.exit(f"infra/events.py: no sample request for {name}: add one to SAMPLES")
         files[f"{name}.json"] = json.dumps(event, indent=2) + "\n"

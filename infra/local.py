@@ -170,10 +170,14 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def free_port() -> None:
+def pick_free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        print(sock.getsockname()[1])
+        return sock.getsockname()[1]
+
+
+def free_port() -> None:
+    print(pick_free_port())
 
 
 class _TemplateLoader(__import__("yaml").SafeLoader):

@@ -79,9 +79,7 @@ def run_lane(name: str, binaries: list[dict], endpoint: str, results: dict) -> N
 
 def own_dynamodb(name: str) -> tuple[str, str]:
     """Starts a local DynamoDB for one lane, with the suite's tables; (endpoint, pid file)."""
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = str(sock.getsockname()[1])
+    port = str(local.pick_free_port())
     pid_file = str(ROOT / ".local" / f"dynamodb-test-{name}-{port}.pid")
     local.start_dynamodb(port, pid_file, str(ROOT / ".local" / f"dynamodb-test-{name}.log"))
     endpoint = f"http://127.0.0.1:{port}"

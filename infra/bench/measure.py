@@ -27,15 +27,6 @@ def criterion_us(name: str) -> float | None:
     return round(json.loads(estimates.read_text())["mean"]["point_estimate"] / 1000, 1)
 
 
-def init_ms(name: str, env: dict) -> list[float]:
-    inits = []
-    for _ in range(INIT_RUNS):
-        fresh = Function(name, env)
-        inits.append(fresh.init_ms)
-        fresh.stop()
-    return inits
-
-
 def fresh_processes(name: str, env: dict, first_request) -> dict:
     """INIT_RUNS fresh processes: init wall and CPU time, and, when `first_request` is given (a
     request that can be sent again), their first invocation's wall and CPU time."""
@@ -75,7 +66,7 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
     inits = runs["init"]
     # As deployed: the secrets read from Secrets Manager (one local round trip each, at once),
     # then with the DynamoDB connection opened during init too (DYNAMODB_PREWARM).
-    secrets_inits = init_ms(name, env)
+    secrets_inits = fresh_processes(name, env, None)["init"]
     prewarmed_inits, prewarmed_firsts = [], []
     for i in range(INIT_RUNS):
         fresh = Function(name, dict(env, DYNAMODB_PREWARM="true"))
