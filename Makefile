@@ -2,11 +2,12 @@
 SHELL := /usr/bin/env bash
 VENV := .venv
 STAMP := $(VENV)/.installed
+WEB_STAMP := infra/web/node_modules/.installed
 
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test check db generate bench tools lock build deploy token api-key api-keys revoke-key reindex clean
+.PHONY: help dev test check db generate bench tools web lock build deploy token api-key api-keys revoke-key reindex clean
 
 ## This list: every target and what it does.
 help:
@@ -27,6 +28,15 @@ $(STAMP): infra/requirements.lock infra/uv.lock
 	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python --require-hashes -r infra/requirements.lock
 	touch $@
 
+## Install the web tools (Swagger UI for make dev's reference page, openapi-typescript, playwright-core
+## for the browser check) with npm ci from infra/web/package-lock.json (every package's integrity hash).
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): infra/web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed for the reference page and the TypeScript check. On Debian or Ubuntu: sudo apt install nodejs npm, then run make again." >&2; exit 1; }
+	SCARF_ANALYTICS=false npm ci --prefix infra/web --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Lock the whole tree of infra/requirements.txt, with hashes, into infra/requirements.lock
 ## (and uv alone into infra/uv.lock)
 ## (uv, pinned in requirements.txt; every platform, Python 3.11 and later).
@@ -36,12 +46,13 @@ lock: tools
 	grep -E '^uv==' infra/requirements.txt | $(VENV)/bin/uv pip compile - --universal --generate-hashes \
 	  --python-version 3.11 --custom-compile-command "make lock" --quiet -o infra/uv.lock
 
-## Local DynamoDB + every route of template.yaml on 127.0.0.1:9000 (API_PORT), until Ctrl-C.
+## Local DynamoDB + every route of template.yaml on 127.0.0.1:9000 (API_PORT), and the API reference
+## page on 127.0.0.1:9001 (DOCS_PORT), until Ctrl-C.
 dev: tools
 	infra/dev.sh
 
 ## Everything CI checks: fmt, clippy, all tests against a fresh local DynamoDB, sam validate.
-test: tools
+test: tools web
 	infra/test.sh
 
 ## The fast inner loop (no DynamoDB, under a minute once built): fmt, clippy, the unit tests

@@ -11,19 +11,31 @@ cd "$ROOT"
 
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 API_PORT="${API_PORT:-9000}"
+DOCS_PORT="${DOCS_PORT:-9001}"
 export TABLE_NAME="${TABLE_NAME:-contacts-local}"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 # One local stream pump records the change feed, in order: no entry can land behind another.
 export CHANGES_SETTLE_MS="${CHANGES_SETTLE_MS:-0}"
 PIDFILE=.local/dynamodb-dev.pid
 
-if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $API_PORT)) != 0)"; then
-  echo "port $API_PORT on 127.0.0.1 is already in use; set API_PORT to another port" >&2
-  exit 1
+for var in API_PORT DOCS_PORT; do
+  if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', ${!var})) != 0)"; then
+    echo "port ${!var} on 127.0.0.1 is already in use; set $var to another port" >&2
+    exit 1
+  fi
+done
+# The reference page needs Swagger UI from npm (make web); without npm the API is served alone.
+REFERENCE=""
+if command -v npm >/dev/null && make -s web; then
+  REFERENCE="http://127.0.0.1:$DOCS_PORT/reference/"
+else
+  echo "no npm (Node.js): serving the API without its reference page (sudo apt install nodejs npm, then make web)" >&2
 fi
 
 PUMP=""
-trap '[ -n "$PUMP" ] && kill "$PUMP" 2>/dev/null; "$PY" infra/local.py stop "$PIDFILE"; echo "stopped local DynamoDB"' EXIT
+DOCS=""
+trap '[ -n "$PUMP" ] && kill "$PUMP" 2>/dev/null; [ -n "$DOCS" ] && kill "$DOCS" 2>/dev/null
+      "$PY" infra/local.py stop "$PIDFILE"; echo "stopped local DynamoDB"' EXIT
 "$PY" infra/local.py start-dynamodb "$DYNAMODB_PORT" "$PIDFILE" .local/dynamodb-dev.log
 "$PY" infra/local.py create-table "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME"
 
@@ -42,11 +54,16 @@ Contacts API on http://127.0.0.1:$API_PORT (tenant "acme", token valid 24 h, sig
   curl -s http://127.0.0.1:$API_PORT/v1/contacts -H "Authorization: Bearer \$TOKEN"
 
 Other tenants or scopes: make token TENANT=other SCOPES=contacts:read
-Ctrl-C stops the API and the local DynamoDB (its data is in memory and goes with it).
+${REFERENCE:+API reference: $REFERENCE (Swagger UI: Authorize with the token above, then Try it out)
+}Ctrl-C stops the API and the local DynamoDB (its data is in memory and goes with it).
 
 MSG
 # The table's stream to the change feed's consumer, as Lambda's event source mapping does.
 "$PY" infra/local.py pump-stream "$AWS_ENDPOINT_URL_DYNAMODB" "$TABLE_NAME" \
   "http://127.0.0.1:$API_PORT/2015-03-31/functions/record-changes/invocations" 2>>.local/stream-pump.log &
 PUMP=$!
+if [ -n "$REFERENCE" ]; then
+  "$PY" infra/reference.py "$DOCS_PORT" "$API_PORT" 2>>.local/reference.log &
+  DOCS=$!
+fi
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

@@ -64,3 +64,22 @@ echo "fuzz: ${cases:-?} cases against openapi.yaml, 0 failures"
 # first) against the same functions, in a tenant of its own.
 CLIENT_TOKEN="$("$PY" infra/local.py token "client-$RANDOM" "contacts:read contacts:write" 3600)"
 PYTHONPATH="$ROOT/.local/client" "$PY" infra/client_check.py "http://127.0.0.1:$PORT" "$CLIENT_TOKEN"
+
+# The API reference page (infra/reference.py, as make dev serves it) in headless Chromium: every
+# operation shown, and "Try it out" answered by the same functions. CHROMIUM: infra/chromium.sh.
+DOCS_PORT="$("$PY" infra/local.py free-port)"
+"$PY" infra/reference.py "$DOCS_PORT" "$PORT" 2>"$WORK/reference.log" &
+DOCS=$!
+trap 'kill "$DOCS" 2>/dev/null || true; kill -INT -- -"$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
+      "$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
+"$PY" - "$DOCS_PORT" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    if socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0:
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("infra/reference.py did not come up")
+PY
+PAGE_TOKEN="$("$PY" infra/local.py token "page-$RANDOM" "contacts:read contacts:write" 3600)"
+node infra/web/reference_check.mjs "http://127.0.0.1:$DOCS_PORT/reference/" "$PAGE_TOKEN"

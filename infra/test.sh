@@ -22,6 +22,11 @@ print(f"infra/requirements.lock: {len(locked)} packages with hashes, every pin o
 PY
 stage "events/: a sample event per function, current (infra/events.py check)"
 "$PY" infra/events.py check
+# Before the long stages, so that a machine without it stops here with what to install.
+stage "Chromium for the reference page's browser check (infra/chromium.sh)"
+CHROMIUM="$(infra/chromium.sh)"
+export CHROMIUM
+"$CHROMIUM" --version
 stage "cargo fmt --check"
 cargo fmt --all --check
 stage "cargo clippy --all-targets -- -D warnings"
@@ -60,7 +65,18 @@ if grep -qiE "warning|error|skipping" .local/client.log; then
   cat .local/client.log; echo "openapi-python-client warned about openapi.yaml" >&2; exit 1
 fi
 ls .local/client/*/api | tr '\n' ' '; echo
-stage "schemathesis against openapi.yaml and the functions, then the generated Python client (infra/fuzz.sh)"
+# TypeScript types from the contract: openapi-typescript (infra/web, make web) with no warning,
+# and the types compile under tsc --strict.
+stage "openapi-typescript (no warning) and tsc --strict"
+rm -rf .local/types && mkdir -p .local/types
+infra/web/node_modules/.bin/openapi-typescript openapi.yaml -o .local/types/api.d.ts > .local/types.log 2>&1 \
+  || { cat .local/types.log; exit 1; }
+if grep -qiE "warn|error|⚠" .local/types.log; then
+  cat .local/types.log; echo "openapi-typescript warned about openapi.yaml" >&2; exit 1
+fi
+infra/web/node_modules/.bin/tsc --noEmit --strict .local/types/api.d.ts
+echo "openapi-typescript: .local/types/api.d.ts, $(grep -c operationId openapi.yaml) operations, compiles under tsc --strict"
+stage "schemathesis against openapi.yaml and the functions, then the generated Python client and the reference page in Chromium (infra/fuzz.sh)"
 infra/fuzz.sh | tee .local/fuzz-output.log
 
 stage "deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
