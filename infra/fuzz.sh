@@ -43,10 +43,10 @@ PY
 
 TOKEN="$("$PY" infra/local.py token "fuzz-$RANDOM" "contacts:read contacts:write" 3600)"
 set +e
-(cd "$WORK" && PYTHONPATH="$ROOT/infra" SCHEMATHESIS_HOOKS=fuzz_hooks schemathesis run \
+(cd "$WORK" && PYTHONPATH="$ROOT/infra" SCHEMATHESIS_HOOKS=fuzz_hooks schemathesis --config-file "$ROOT/infra/schemathesis.toml" run \
   "$ROOT/openapi.yaml" --url "http://127.0.0.1:$PORT" \
   -H "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
+  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,positive_data_acceptance \
   --max-examples "${FUZZ_EXAMPLES:-10}" --max-time "${FUZZ_SECONDS:-150}" \
   --workers 1 --request-timeout 30 --seed "${FUZZ_SEED:-20261124}" --no-color) >"$WORK/report.txt" 2>&1
 status=$?

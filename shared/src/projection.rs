@@ -40,38 +40,38 @@ impl Projection {
         self.base
     }
 
+    /// The names of every `fields=` and `$select=` together, each value comma-separated: a
+    /// client may repeat the parameter (`fields=name&fields=email`, as generated clients send
+    /// a list) or give both names, and the union is returned. An empty name (`fields=`,
+    /// `name,,email`) is unknown.
     fn selected(
         query: &Query,
         writable: &'static [&'static str],
         aliases: &'static [(&'static str, &'static str)],
     ) -> Result<Option<Vec<&'static str>>, ApiError> {
-        let (param, raw) = match (query.single("fields")?, query.single("$select")?) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::malformed(
-                    "fields",
-                    "give either fields or $select, not both",
-                ));
-            }
-            (Some(raw), None) => ("fields", raw),
-            (None, Some(raw)) => ("$select", raw),
-            (None, None) => return Ok(None),
-        };
         let mut selected = vec!["id"];
-        for name in raw.split(',').map(str::trim) {
-            let Some(canonical) = canonical_field(name, writable, aliases) else {
-                let known: Vec<&str> = field_names(writable)
-                    .chain(aliases.iter().map(|(alias, _)| *alias))
-                    .collect();
-                return Err(ApiError::malformed(
-                    param,
-                    format!("unknown field '{name}'; known: {}", known.join(", ")),
-                ));
-            };
-            if !selected.contains(&canonical) {
-                selected.push(canonical);
+        let mut given = false;
+        for (param, raw) in PROJECTION_PARAMETERS
+            .iter()
+            .flat_map(|param| query.all(param).map(move |raw| (*param, raw)))
+        {
+            given = true;
+            for name in raw.split(',').map(str::trim) {
+                let Some(canonical) = canonical_field(name, writable, aliases) else {
+                    let known: Vec<&str> = field_names(writable)
+                        .chain(aliases.iter().map(|(alias, _)| *alias))
+                        .collect();
+                    return Err(ApiError::malformed(
+                        param,
+                        format!("unknown field '{name}'; known: {}", known.join(", ")),
+                    ));
+                };
+                if !selected.contains(&canonical) {
+                    selected.push(canonical);
+                }
             }
         }
-        Ok(Some(selected))
+        Ok(given.then_some(selected))
     }
 
     /// A resource as JSON text with only the selected members: serialized once when there is

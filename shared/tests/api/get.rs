@@ -112,6 +112,10 @@ async fn projection_selects_fields_case_insensitively_and_refuses_unknown_names(
         "fields=name,email",
         "$select=NAME,Email",
         "fields=name,%20email",
+        // Both names of the parameter: the union of what they select.
+        "fields=name&$select=email",
+        "fields=name,email&$select=Name",
+        "fields=name&fields=email",
     ] {
         let response = app
             .send(
@@ -128,7 +132,9 @@ async fn projection_selects_fields_case_insensitively_and_refuses_unknown_names(
     for query in [
         "fields=name,nickname",
         "fields=",
-        "fields=name&$select=email",
+        "fields=name,,email",
+        "fields=name&$select=",
+        "fields=name&$select=nickname",
         "other=1",
     ] {
         let response = app
