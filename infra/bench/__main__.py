@@ -7,7 +7,7 @@ import sys
 from . import ROOT, TABLE
 from .chart import write as write_chart
 from .large_page import large_page
-from .measure import INIT_RUNS, WARM_RUNS, measure
+from .measure import INIT_RUNS, WARM_RUNS, measure, reference
 from .report import TARGETS, machine, print_table
 from .scenarios import scenarios
 from .stack import secrets_env, stack
@@ -23,6 +23,8 @@ def main() -> None:
     results = []
     page = None
     with stack() as (port, base_env, values, arns):
+        print("measuring the bare runtime (reference) ...", file=sys.stderr, flush=True)
+        bare = reference(base_env)
         for function in functions:
             print(f"measuring {function['name']} ...", file=sys.stderr, flush=True)
             results.append(measure(function["name"], secrets_env(base_env, function, values),
@@ -37,6 +39,7 @@ def main() -> None:
         "init_runs": INIT_RUNS,
         "warm_runs": WARM_RUNS,
         "targets": TARGETS,
+        "reference": bare,
         "functions": results,
         "large_page": page,
     }

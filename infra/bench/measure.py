@@ -119,3 +119,22 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
         "ddb_calls_by_operation": calls,
         "handler_us": criterion_us(name),
     }
+
+
+REFERENCE = "bare-runtime"
+
+
+def reference(env: dict) -> dict:
+    """The bare runtime (infra/bare-runtime: lambda_http and an answer, nothing else), measured
+    as the functions are: what a function's init adds to a cold start is its init over this."""
+    from . import events
+    runs = fresh_processes(REFERENCE, env, events.http("GET", "/"))
+    zip_path = ROOT / "target" / "lambda" / REFERENCE / "bootstrap.zip"
+    return {
+        "function": REFERENCE,
+        "zip_bytes": zip_path.stat().st_size if zip_path.exists() else None,
+        "init_ms": {"median": median(runs["init"]), "max": round(max(runs["init"]), 2), "runs": len(runs["init"])},
+        "init_cpu_ms": {"median": median(runs["init_cpu"])},
+        "first_invoke_ms": median(runs["first"]),
+        "first_invoke_cpu_ms": median(runs["first_cpu"]),
+    }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use lambda_http::http::HeaderMap;
 
@@ -100,11 +99,10 @@ impl App {
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The SDK configuration every binary and test uses: the usual environment and profile chain,
-/// with an HTTPS client on rustls and ring (smaller than the SDK's default aws-lc client).
+/// with the project's HTTPS client (`https`: rustls on ring, compiled-in roots; smaller than the
+/// SDK's default aws-lc client, and nothing read from disk at start-up).
 pub async fn sdk_config() -> SdkConfig {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let http_client = crate::https::SdkHttpClient::shared();
     // Below the functions' 10 s timeout, so a hung call answers 503 in the envelope instead of
     // the runtime killing the invocation.
     let timeouts = TimeoutConfig::builder()

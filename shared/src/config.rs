@@ -148,6 +148,8 @@ impl Config {
             secret("JWT_SECRET", "JWT_SECRET_ARN")?,
         )?;
         let (jwt_issuer, jwt_audience) = (optional("JWT_ISSUER"), optional("JWT_AUDIENCE"));
+        crate::https::Roots::from_env()
+            .map_err(|err| ConfigError::Invalid(crate::https::TLS_ROOTS_VAR, err))?;
         require_issuer_and_audience(&jwt_key, &jwt_issuer, &jwt_audience)?;
         let trash_days: u64 = match optional("TRASH_RETENTION_DAYS") {
             None => DEFAULT_TRASH_DAYS,

@@ -189,14 +189,7 @@ fn parse(document: &[u8]) -> Result<Vec<(Option<String>, DecodingKey)>, String> 
 
 /// One GET of the set: 200 and at most `MAX_DOCUMENT_BYTES`, within `FETCH_TIMEOUT`.
 async fn fetch(url: &str) -> Result<Vec<(Option<String>, DecodingKey)>, String> {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-        .map_err(|err| format!("no TLS roots: {err}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, Empty<Bytes>>(connector);
+    let client = crate::https::client::<Empty<Bytes>>(None);
     let request = lambda_http::http::Request::get(url)
         .header("accept", "application/json")
         .body(Empty::new())

@@ -19,6 +19,7 @@ pub mod envelope;
 pub mod error;
 pub mod group;
 pub mod http;
+pub mod https;
 pub mod idempotency;
 pub mod identity;
 pub mod json;
