@@ -27,10 +27,10 @@ from contacts_api_client.api.contacts import (
 from contacts_api_client.models import (
     ContactEnvelope,
     ContactInput,
+    ContactMergePatch,
     ErrorEnvelope,
     JsonPatchOperation,
     JsonPatchOperationOp,
-    MergePatch,
     PageEnvelope,
 )
 from contacts_api_client.types import Response
@@ -77,7 +77,7 @@ def main(base_url: str, token: str) -> None:
     seen += [item.id for item in rest.parsed.data.items]
     assert set(ids) <= set(seen), (ids, seen)
 
-    merged = patch(client, ids[0], MergePatch.from_dict({"surname": "Merged"}),
+    merged = patch(client, ids[0], ContactMergePatch.from_dict({"surname": "Merged"}),
                    "application/merge-patch+json")
     assert merged.status_code == 200 and isinstance(merged.parsed, ContactEnvelope), merged
     assert merged.parsed.data.surname == "Merged" and merged.parsed.data.version == 2
