@@ -19,7 +19,7 @@ export CHANGES_SETTLE_MS="${CHANGES_SETTLE_MS:-0}"
 PIDFILE=.local/dynamodb-dev.pid
 
 for var in API_PORT DOCS_PORT; do
-  if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', ${!var})) != 0)"; then
+  if "$PY" infra/local.py port-in-use "${!var}"; then
     echo "port ${!var} on 127.0.0.1 is already in use; set $var to another port" >&2
     exit 1
   fi

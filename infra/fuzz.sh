@@ -72,14 +72,6 @@ DOCS_PORT="$("$PY" infra/local.py free-port)"
 DOCS=$!
 trap 'kill "$DOCS" 2>/dev/null || true; kill -INT -- -"$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
       "$PY" infra/local.py stop "$DDB_PIDFILE"' EXIT
-"$PY" - "$DOCS_PORT" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    if socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0:
-        break
-    time.sleep(0.1)
-else:
-    sys.exit("infra/reference.py did not come up")
-PY
+"$PY" infra/local.py wait-port "$DOCS_PORT"
 PAGE_TOKEN="$("$PY" infra/local.py token "page-$RANDOM" "contacts:read contacts:write" 3600)"
 node infra/web/reference_check.mjs "http://127.0.0.1:$DOCS_PORT/reference/" "$PAGE_TOKEN"

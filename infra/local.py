@@ -4,6 +4,8 @@
   serve-dynamodb PORT                   run the moto server in the foreground (what start runs)
   stop PIDFILE                          stop what start-dynamodb started
   free-port                             print a free TCP port on 127.0.0.1
+  port-in-use PORT                      exit 0 when something listens on 127.0.0.1:PORT, else 1
+  wait-port PORT [SECONDS]              wait until something listens there (10 s by default)
   create-table ENDPOINT NAME [--without-stream]
                                         create the table exactly as template.yaml declares it
                                         (the test suite's main table goes without its stream:
@@ -168,6 +170,18 @@ def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def port_in_use(port: str) -> None:
+    sys.exit(0 if port_open(int(port)) else 1)
+
+
+def wait_port(port: str, seconds: str = "10") -> None:
+    deadline = time.monotonic() + float(seconds)
+    while not port_open(int(port)):
+        if time.monotonic() > deadline:
+            sys.exit(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+        time.sleep(0.1)
 
 
 def pick_free_port() -> int:
@@ -341,6 +355,8 @@ COMMANDS = {
     "serve-dynamodb": serve_dynamodb,
     "stop": stop,
     "free-port": free_port,
+    "port-in-use": port_in_use,
+    "wait-port": wait_port,
     "create-table": create_table,
     "token": token,
 }

@@ -49,6 +49,16 @@ def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
+def process_figures(runs: dict) -> dict:
+    """Init (median, max) and first request (median), wall and CPU, of `fresh_processes`."""
+    return {
+        "init_ms": {"median": median(runs["init"]), "max": round(max(runs["init"]), 2), "runs": len(runs["init"])},
+        "init_cpu_ms": {"median": median(runs["init_cpu"])},
+        "first_invoke_ms": median(runs["first"]),
+        "first_invoke_cpu_ms": median(runs["first_cpu"]),
+    }
+
+
 def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> dict:
     table = f"bench-{name}-{uuid.uuid4().hex[:6]}"
     # No consumer runs here; without the stream moto does not copy it per transaction.
@@ -63,7 +73,6 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
     # up what the setup made.
     repeatable = scenario.expected != 204 and name != "restore-contact"
     runs = fresh_processes(name, values_env, scenario.request(state, 0) if repeatable else None)
-    inits = runs["init"]
     # As deployed: the secrets read from Secrets Manager (one local round trip each, at once),
     # then with the DynamoDB connection opened during init too (DYNAMODB_PREWARM).
     secrets_inits = fresh_processes(name, env, None)["init"]
@@ -96,15 +105,15 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
     calls = {op: (after.get(op, 0) - before.get(op, 0)) / WARM_RUNS for op in after}
     calls = {op: round(c, 2) for op, c in calls.items() if c}
     zip_path = ROOT / "target" / "lambda" / name / "bootstrap.zip"
+    figures = process_figures(runs)
     warm.sort()
     return {
         "function": name,
         "zip_bytes": zip_path.stat().st_size if zip_path.exists() else None,
-        "init_ms": {"median": round(statistics.median(inits), 2), "max": round(max(inits), 2), "runs": len(inits)},
-        "init_cpu_ms": {"median": median(runs["init_cpu"])},
+        **figures,
         # The median over the fresh processes, or (a delete, a restore) the one process's first.
-        "first_invoke_ms": median(runs["first"]) or round(first_ms, 2),
-        "first_invoke_cpu_ms": median(runs["first_cpu"]) or round(function_first_cpu, 2),
+        "first_invoke_ms": figures["first_invoke_ms"] or round(first_ms, 2),
+        "first_invoke_cpu_ms": figures["first_invoke_cpu_ms"] or round(function_first_cpu, 2),
         "first_invoke_runs": len(runs["first"]) or 1,
         "deployed": {
             "secrets_init_ms_median": round(statistics.median(secrets_inits), 2),
@@ -133,8 +142,5 @@ def reference(env: dict) -> dict:
     return {
         "function": REFERENCE,
         "zip_bytes": zip_path.stat().st_size if zip_path.exists() else None,
-        "init_ms": {"median": median(runs["init"]), "max": round(max(runs["init"]), 2), "runs": len(runs["init"])},
-        "init_cpu_ms": {"median": median(runs["init_cpu"])},
-        "first_invoke_ms": median(runs["first"]),
-        "first_invoke_cpu_ms": median(runs["first_cpu"]),
+        **process_figures(runs),
     }
