@@ -1,6 +1,13 @@
 //! The Lambda edge: a function's start-up (`serve`), and one request through its handler
-//! (`handle`), always answered with an envelope. Every binary's `main` is one call to `serve`
-//! (or `serve_stream`), naming the function as the route table does.
+//! (`handle`), always answered with an envelope. Every binary's `main` is one call to `start`
+//! with `serve` (or `serve_stream`), naming the function as the route table does.
+//!
+//! Many invocations per execution environment: where Lambda sets `AWS_LAMBDA_MAX_CONCURRENCY`
+//! above 1 (Lambda Managed Instances), `start` runs a multi-threaded runtime and the runtime
+//! client polls for that many invocations at once (`run_concurrent`); unset, 1 or not a number,
+//! one invocation at a time on one thread, as on classic Lambda. What the requests share is
+//! safe to share: the process-wide `App` is read-only but for its caches (API keys, JWKS, phone
+//! rules), each behind its own lock; a request's log notes live in its own task (`observe`).
 
 use std::future::Future;
 use std::time::Instant;
@@ -17,6 +24,29 @@ use crate::observe::{self, RequestRecord};
 use crate::resource::ResourceId;
 use crate::routes::{self, route_key};
 use crate::store::Store;
+
+/// Runs `serve` (or `serve_stream`) to the end on the runtime the concurrency asks for: one
+/// thread when Lambda sends one invocation at a time (the cheapest start), else a thread per
+/// core for the invocations that run side by side.
+pub fn start(
+    serve: impl Future<Output = Result<(), lambda_http::Error>>,
+) -> Result<(), lambda_http::Error> {
+    let mut runtime = if max_concurrency(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok()) > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    runtime.enable_all().build()?.block_on(serve)
+}
+
+/// The invocations Lambda may send at once, as the runtime client reads
+/// `AWS_LAMBDA_MAX_CONCURRENCY`: a positive number, else 1.
+pub fn max_concurrency(value: Option<String>) -> u32 {
+    value
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(1)
+}
 
 /// Starts the function the route table names `function`: builds the process-wide state once
 /// (with the secrets the table says it needs), then serves `handler` forever.
@@ -35,7 +65,7 @@ where
     let adapter = lambda_http::Adapter::from(service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(handle(app, request, handler).await)
     }));
-    lambda_http::lambda_runtime::run(QuerySafe(adapter)).await
+    lambda_http::lambda_runtime::run_concurrent(QuerySafe(adapter)).await
 }
 
 /// The HTTP event, its raw query string made safe for lambda_http before it becomes a request.
@@ -45,6 +75,7 @@ where
 /// non-ASCII byte (a client that sends `q="ann"` or `q=Zoë` without percent-encoding). Those
 /// bytes (and `#`, which would cut the query) are percent-encoded first, so the query decodes
 /// to exactly what the client sent and the request is answered like any other.
+#[derive(Clone)]
 struct QuerySafe<S>(S);
 
 impl<S> lambda_http::Service<LambdaEvent<LambdaRequest>> for QuerySafe<S>
@@ -108,7 +139,7 @@ where
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
     let client = aws_sdk_dynamodb::Client::new(&crate::sdk_config().await);
     let store: &'static Store = Box::leak(Box::new(Store::new(client, table)));
-    lambda_runtime::run(service_fn(
+    lambda_runtime::run_concurrent(service_fn(
         move |event: LambdaEvent<DynamoDbEvent>| async move {
             Ok::<_, std::convert::Infallible>(handler(store, event.payload).await)
         },

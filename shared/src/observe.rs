@@ -5,8 +5,9 @@
 //! so is the DynamoDB capacity the request consumed (`note_capacity`).
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use lambda_http::tracing::subscriber::EnvFilter;
 
@@ -28,6 +29,8 @@ pub const NAMESPACE: &str = "ContactsApi";
 
 static COLD: AtomicBool = AtomicBool::new(true);
 static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+/// Held while one request's metrics are recorded and flushed (`metrics_documents`).
+static FLUSHING: Mutex<()> = Mutex::new(());
 
 /// The application log level: `LOG_LEVEL` (the template's `LogLevel`), else Lambda's
 /// `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. The template keeps Lambda's own filter at
@@ -145,9 +148,34 @@ pub fn record(request: &RequestRecord<'_>) {
         cold_start = request.cold_start,
         "request"
     );
-    let Some(collector) = METRICS.get() else {
-        return;
+    let written = match metrics_documents(request) {
+        Some(Ok(documents)) => std::io::stdout().write_all(&documents),
+        Some(Err(err)) => Err(err),
+        None => return,
     };
+    if let Err(err) = written {
+        tracing::warn!(error = %err, "metrics were not written");
+    }
+}
+
+/// The request's EMF documents (one per set of dimensions), where metrics are on; `record`
+/// writes them with one call, so no log line lands inside one. The collector adds up every
+/// metric recorded until it is flushed, and its properties are the process's: with invocations
+/// side by side, one request's documents could hold another's counts and request id, so
+/// recording and flushing happen under one lock.
+pub fn metrics_documents(request: &RequestRecord<'_>) -> Option<std::io::Result<Vec<u8>>> {
+    let collector = METRICS.get()?;
+    let _one_request = FLUSHING.lock().unwrap_or_else(PoisonError::into_inner);
+    record_metrics(request);
+    let mut documents = Vec::with_capacity(1024);
+    let flushed = collector
+        .set_property("RequestId", request.request_id.to_string())
+        .flush(&mut documents);
+    Some(flushed.map(|()| documents))
+}
+
+/// Records the request's metrics in the collector (under `FLUSHING`).
+fn record_metrics(request: &RequestRecord<'_>) {
     let route = request.route.to_string();
     metrics::counter!("Requests", "Route" => route.clone()).increment(1);
     metrics::histogram!("Latency", "Route" => route.clone()).record(request.latency_ms);
@@ -165,12 +193,6 @@ pub fn record(request: &RequestRecord<'_>) {
     }
     if request.cold_start {
         metrics::counter!("ColdStarts").increment(1);
-    }
-    let written = collector
-        .set_property("RequestId", request.request_id.to_string())
-        .flush(std::io::stdout());
-    if let Err(err) = written {
-        tracing::warn!(error = %err, "metrics were not written");
     }
 }
 

@@ -25,6 +25,7 @@ mod exchange;
 mod jwks_server;
 mod proxy;
 mod reads;
+mod runtime_api;
 
 pub use actions::ActionLog;
 use exchange::assert_envelope;
@@ -32,6 +33,7 @@ pub use exchange::{TestRequest, TestResponse};
 pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
 pub use proxy::MotoProxy;
 pub use reads::ReadMeter;
+pub use runtime_api::RuntimeApi;
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";

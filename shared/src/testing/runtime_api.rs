@@ -1,0 +1,161 @@
+//! The Lambda Runtime API on loopback, for one function process: hands the queued invocations
+//! to every `/next` poll, as many at once as the process asks for, collects each answer by its
+//! request id, and counts how many invocations were in the process at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[derive(Default)]
+struct State {
+    queued: VecDeque<(String, Value)>,
+    answers: HashMap<String, Value>,
+    in_flight: usize,
+    most_in_flight: usize,
+}
+
+#[derive(Clone)]
+pub struct RuntimeApi {
+    /// `host:port`, for `AWS_LAMBDA_RUNTIME_API`.
+    pub address: String,
+    state: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl RuntimeApi {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let api = Self {
+            address: listener.local_addr().unwrap().to_string(),
+            state: Arc::default(),
+        };
+        let serving = api.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let api = serving.clone();
+                std::thread::spawn(move || api.serve(stream));
+            }
+        });
+        api
+    }
+
+    /// Queues an invocation with `request_id`.
+    pub fn invoke(&self, request_id: &str, event: Value) {
+        let (state, changed) = &*self.state;
+        let mut state = state.lock().unwrap();
+        state.queued.push_back((request_id.to_string(), event));
+        changed.notify_all();
+    }
+
+    /// Every answer so far, once there are `count` (or `timeout` has passed), by request id.
+    pub fn answers(&self, count: usize, timeout: Duration) -> HashMap<String, Value> {
+        let (state, changed) = &*self.state;
+        let deadline = Instant::now() + timeout;
+        let mut state = state.lock().unwrap();
+        while state.answers.len() < count && Instant::now() < deadline {
+            state = changed
+                .wait_timeout(state, deadline.saturating_duration_since(Instant::now()))
+                .unwrap()
+                .0;
+        }
+        state.answers.clone()
+    }
+
+    /// The most invocations handed out and not yet answered, at any one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.0.lock().unwrap().most_in_flight
+    }
+
+    /// One connection: its requests, one after another, until the process closes it.
+    fn serve(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                    return;
+                }
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            let reply = if path.ends_with("/invocation/next") {
+                let (id, event) = self.next();
+                let body = event.to_string();
+                format!(
+                    "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: {id}\r\n\
+                     lambda-runtime-deadline-ms: {}\r\n\
+                     lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:test\r\n\
+                     content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    deadline_ms(),
+                    body.len()
+                )
+            } else {
+                if let Some(id) = path
+                    .strip_suffix("/response")
+                    .or_else(|| path.strip_suffix("/error"))
+                    .and_then(|rest| rest.rsplit('/').next())
+                {
+                    let answer = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    self.answered(id, answer);
+                }
+                "HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}".to_string()
+            };
+            if writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits for a queued invocation and hands it out.
+    fn next(&self) -> (String, Value) {
+        let (state, changed) = &*self.state;
+        let mut state = state.lock().unwrap();
+        loop {
+            if let Some(invocation) = state.queued.pop_front() {
+                state.in_flight += 1;
+                state.most_in_flight = state.most_in_flight.max(state.in_flight);
+                return invocation;
+            }
+            state = changed.wait(state).unwrap();
+        }
+    }
+
+    fn answered(&self, id: &str, answer: Value) {
+        let (state, changed) = &*self.state;
+        let mut state = state.lock().unwrap();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.answers.insert(id.to_string(), answer);
+        changed.notify_all();
+    }
+}
+
+fn deadline_ms() -> u128 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    (now + Duration::from_secs(60)).as_millis()
+}
