@@ -82,8 +82,9 @@ build: tools
 
 ## Build every function as SAM does and deploy the stack (samconfig.toml; ENV=dev or ENV=prod
 ## for its environments): make deploy PARAMS='AlarmTopicArn=... JwtJwksUrl=...' (docs/operations.md).
+## On Lambda Managed Instances: TEMPLATE=template.managed-instances.yaml.
 deploy: tools
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build $(if $(ENV),--config-env $(ENV),)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam build $(if $(ENV),--config-env $(ENV),) $(if $(TEMPLATE),--template-file $(TEMPLATE),)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sam deploy $(if $(ENV),--config-env $(ENV),) $(if $(PARAMS),--parameter-overrides $(PARAMS),)
 
 ## Print a local token: make token TENANT=acme SCOPES="contacts:read contacts:write"

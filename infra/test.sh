@@ -82,6 +82,9 @@ infra/fuzz.sh | tee .local/fuzz-output.log
 stage "deploy rehearsal: sam validate --lint, cfn-lint with the serverless rules"
 sam validate --lint --region "$AWS_REGION"
 cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+# The Lambda Managed Instances variant (generated from template.yaml by make generate).
+sam validate --lint --region "$AWS_REGION" -t template.managed-instances.yaml
+cfn-lint template.managed-instances.yaml --append-rules cfn_lint_serverless.rules
 # What `make deploy` runs first: SAM reads the template and builds one function with cargo-lambda
 # for the default architecture, arm64, cross-compiled with the zig of the pinned pip package, as
 # the default deploy is. Caught that sam build cannot read Fn::ForEach in Resources. Debug

@@ -7,6 +7,7 @@
 //! - `Cargo.toml`, between the markers: the `cargo lambda watch` router;
 //! - `template.yaml`, between the markers: each function's resource (events, environment,
 //!   policies), log group and alarms;
+//! - `template.managed-instances.yaml`: template.yaml for Lambda Managed Instances (`managed`);
 //! - `shared/src/testing/dispatch.rs`: `TestApp::call`, a function's handler by name;
 //! - `infra/bench/table.json`: the functions the bench measures, with their secrets, and the
 //!   key names its stream events carry;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use shared::routes::{FUNCTIONS, Function, Kind, every_route};
 
+mod managed;
 mod phone;
 
 /// The first and last line of a generated part of a hand-written file.
@@ -60,6 +62,14 @@ pub fn outputs(root: &Path) -> Result<Vec<Output>, String> {
             contents: replace_part(file, &current, &part)?.into_bytes(),
         });
     }
+    let template = outputs
+        .last()
+        .map(|o| o.contents.as_slice())
+        .unwrap_or_default();
+    outputs.push(Output {
+        path: managed::PATH.into(),
+        contents: managed::variant(&String::from_utf8_lossy(template))?.into_bytes(),
+    });
     outputs.push(Output {
         path: "shared/src/testing/dispatch.rs".into(),
         contents: rustfmt(&dispatch_rs())?.into_bytes(),
