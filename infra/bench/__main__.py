@@ -6,6 +6,7 @@ import sys
 
 from . import ROOT, TABLE
 from .chart import write as write_chart
+from .concurrency import FUNCTION as CONCURRENT, concurrency
 from .large_page import large_page
 from .measure import INIT_RUNS, WARM_RUNS, measure, reference
 from .report import TARGETS, machine, print_table
@@ -22,6 +23,7 @@ def main() -> None:
         functions = [f for f in functions if f["name"] in sys.argv[1:]]
     results = []
     page = None
+    concurrent = None
     with stack() as (port, base_env, values, arns):
         print("measuring the bare runtime (reference) ...", file=sys.stderr, flush=True)
         bare = reference(base_env)
@@ -33,6 +35,10 @@ def main() -> None:
         if lister:
             print("measuring a page of large contacts ...", file=sys.stderr, flush=True)
             page = large_page(secrets_env(base_env, lister, values), port)
+        reader = next((f for f in functions if f["name"] == CONCURRENT), None)
+        if reader:
+            print(f"measuring {CONCURRENT} at concurrency 1 and 8 ...", file=sys.stderr, flush=True)
+            concurrent = concurrency(secrets_env(base_env, reader, values), port)
     report = {
         "machine": machine(),
         "command": "make bench",
@@ -42,6 +48,7 @@ def main() -> None:
         "reference": bare,
         "functions": results,
         "large_page": page,
+        "concurrency": concurrent,
     }
     (ROOT / "target" / "bench" / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_chart(report, ROOT / "target" / "bench" / "chart.svg")

@@ -1,8 +1,9 @@
 """A forwarding proxy in front of the local DynamoDB that counts requests by operation (and, when
-asked, keeps each answer's body)."""
+asked, keeps each answer's body, or holds each request a while first)."""
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 from .runtime import QuietServer
@@ -11,7 +12,7 @@ from .runtime import QuietServer
 class CountingProxy:
     """Forwards every request to the local DynamoDB and counts them by operation."""
 
-    def __init__(self, upstream_port: int, record: bool = False) -> None:
+    def __init__(self, upstream_port: int, record: bool = False, delay_s: float = 0.0) -> None:
         self.counts: dict[str, int] = {}
         self.answers: list[bytes] = []
         self.lock = threading.Lock()
@@ -31,6 +32,9 @@ class CountingProxy:
                 target = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
                 with proxy.lock:
                     proxy.counts[target] = proxy.counts.get(target, 0) + 1
+                if delay_s:
+                    # Standing in for the network between a function and DynamoDB.
+                    time.sleep(delay_s)
                 upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 upstream.request("POST", self.path, body=body, headers=headers)

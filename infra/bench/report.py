@@ -7,6 +7,8 @@ from pathlib import Path
 TARGETS = {"init_ms": 10, "first_invoke_ms": 15, "zip_bytes": 3_000_000, "peak_rss_kb": 30_000, "handler_us": 50}
 # A function's median init at most this many times the bare runtime's, in the same run.
 INIT_OVER_BARE = 1.5
+# One process's requests per second at concurrency 8 over those at 1, at least.
+CONCURRENCY_RATIO = 6
 
 
 def machine() -> dict:
@@ -35,6 +37,12 @@ def misses(report: dict) -> list[str]:
             found.append(f'{r["function"]}: peak_rss_kb {r["peak_rss_kb"]} > {TARGETS["peak_rss_kb"]}')
         if r["handler_us"] is None or r["handler_us"] > TARGETS["handler_us"]:
             found.append(f'{r["function"]}: handler_us {r["handler_us"]} > {TARGETS["handler_us"]}')
+    concurrent = report.get("concurrency")
+    for delay in (concurrent or {}).get("delays", []):
+        if delay["delay_ms"] == concurrent["target_delay_ms"] and delay["ratio"] < CONCURRENCY_RATIO:
+            found.append(f'{concurrent["function"]}: requests per second at concurrency {delay["rows"][-1]["concurrency"]} '
+                         f'only {delay["ratio"]}x those at 1 with DynamoDB calls held {delay["delay_ms"]} ms '
+                         f'(< {CONCURRENCY_RATIO}x)')
     return found
 
 
@@ -76,5 +84,12 @@ def print_table(report: dict) -> None:
               f'{page["page_items"]} items, {page["bytes_read"]} bytes of items read in {page["ddb_requests"]} '
               f'DynamoDB requests ({page["read_units"]} read units), peak RSS {page["peak_rss_kb"]} kB, '
               f'{page["first_invoke_ms"]} ms')
+    concurrent = report.get("concurrency")
+    if concurrent:
+        print(f'concurrency: one {concurrent["function"]} process, {concurrent["requests"]} requests queued at once:')
+        for delay in concurrent["delays"]:
+            rows = ", ".join(f'{r["rps"]} rps at {r["concurrency"]} (peak RSS {r["peak_rss_kb"]} kB)'
+                             for r in delay["rows"])
+            print(f'  DynamoDB calls held {delay["delay_ms"]} ms: {rows}; {delay["ratio"]}x')
     missed = misses(report)
     print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))

@@ -96,6 +96,13 @@ class RuntimeApi:
         finished, response = self.responses.get(timeout=timeout)
         return (finished - started) * 1000, response
 
+    def invoke_all(self, events: list[dict], timeout: float = 60) -> list:
+        """Every event queued at once (the function takes as many at a time as it asks for);
+        the answers, in the order they came."""
+        for event in events:
+            self.events.put((str(uuid.uuid4()), event))
+        return [self.responses.get(timeout=timeout)[1] for _ in events]
+
     def wait_idle(self, nexts: int, timeout: float = 5) -> None:
         """Until the function has asked for its next invocation `nexts` times in all."""
         with self.asked:
