@@ -14,15 +14,16 @@ use shared::testing::{MotoProxy, RuntimeApi, SECRET, signed_token, spawn_app};
 
 const FUNCTION: &str = "get-contact";
 
-/// The function's debug binary, built now (a no-op when current).
+/// The function's debug binary, built now as `make test` builds every function before its tests
+/// (`cargo build --workspace --bins`, the same features: a no-op there, and never stale here).
 fn binary() -> PathBuf {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let built = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--bin", FUNCTION])
+        .args(["build", "--quiet", "--workspace", "--bins"])
         .current_dir(&root)
         .status()
         .unwrap();
-    assert!(built.success(), "cargo build --bin {FUNCTION}");
+    assert!(built.success(), "cargo build --workspace --bins");
     root.join("target/debug").join(FUNCTION)
 }
 
