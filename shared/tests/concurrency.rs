@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -14,17 +15,21 @@ use shared::testing::{MotoProxy, RuntimeApi, SECRET, signed_token, spawn_app};
 
 const FUNCTION: &str = "get-contact";
 
-/// The function's debug binary, built now as `make test` builds every function before its tests
-/// (`cargo build --workspace --bins`, the same features: a no-op there, and never stale here).
-fn binary() -> PathBuf {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--workspace", "--bins"])
-        .current_dir(&root)
-        .status()
-        .unwrap();
-    assert!(built.success(), "cargo build --workspace --bins");
-    root.join("target/debug").join(FUNCTION)
+/// The function's debug binary, built once per test run as `make test` builds every function
+/// before its tests (`cargo build --workspace --bins`, the same features: a no-op there, and
+/// never stale here).
+fn binary() -> &'static PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(&root)
+            .status()
+            .unwrap();
+        assert!(built.success(), "cargo build --workspace --bins");
+        root.join("target/debug").join(FUNCTION)
+    })
 }
 
 /// An HTTP API (payload 2.0) event reading contact `id`, with API Gateway's request id
@@ -104,9 +109,9 @@ async fn run(max_concurrency: Option<&str>, sent: &[(Sent, String)], delay: Dura
             get_event(&request.gateway_id, authorization, &request.id),
         );
     }
+    // `lambda::handle` writes a request's log line and metrics before the runtime posts its
+    // answer, so once every answer is in, so is the log.
     let answers = api.answers(sent.len(), Duration::from_secs(60));
-    // Every answer is posted before the log line and metrics are written: give them a moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().unwrap();
     child.wait().unwrap();
     let log = std::fs::read_to_string(&log_path).unwrap();

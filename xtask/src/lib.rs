@@ -62,13 +62,15 @@ pub fn outputs(root: &Path) -> Result<Vec<Output>, String> {
             contents: replace_part(file, &current, &part)?.into_bytes(),
         });
     }
+    // The variant is of template.yaml as it is written now, marked part included.
     let template = outputs
-        .last()
-        .map(|o| o.contents.as_slice())
+        .iter()
+        .find(|o| o.path == Path::new("template.yaml"))
+        .map(|o| String::from_utf8_lossy(&o.contents).into_owned())
         .unwrap_or_default();
     outputs.push(Output {
         path: managed::PATH.into(),
-        contents: managed::variant(&String::from_utf8_lossy(template))?.into_bytes(),
+        contents: managed::variant(&template)?.into_bytes(),
     });
     outputs.push(Output {
         path: "shared/src/testing/dispatch.rs".into(),
