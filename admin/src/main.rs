@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
 async fn run(args: &[String]) -> Result<(), String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is required".to_string())?;
-    let sdk = shared::sdk_config().await;
+    let sdk = shared::sdk_config_with_profiles().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     match words.as_slice() {
         ["create-key", tenant, scopes] => {

@@ -98,21 +98,164 @@ impl App {
 /// The longest a DynamoDB call may take, retries included: under the functions' 10 s timeout.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
-/// The SDK configuration every binary and test uses: the usual environment and profile chain,
-/// with the project's HTTPS client (`https`: rustls on ring, compiled-in roots; smaller than the
-/// SDK's default aws-lc client, and nothing read from disk at start-up).
+/// The SDK configuration every function and test uses: aws-config's own settings (region,
+/// endpoint URLs, retries, timeouts, FIPS and dual-stack endpoints, app name, checksums, from the
+/// environment and the shared config file) with the project's HTTPS client (`https`: rustls on
+/// ring, compiled-in roots) and the two credential sources Lambda uses (`lambda_credentials`).
+///
+/// It is built from aws-config's parts instead of `aws_config::defaults(..).load()` because `load`
+/// links its whole default credentials chain (profiles, SSO, web identity, IMDS and STS: about
+/// 380 KiB of code) into every function, whatever provider is given. The operators' tool, run
+/// where a profile may hold the credentials, uses `sdk_config_with_profiles`.
 pub async fn sdk_config() -> SdkConfig {
+    use aws_config::default_provider::{
+        app_name, checksums, endpoint_url, ignore_configured_endpoint_urls, retry_config,
+        timeout_config, use_dual_stack, use_fips,
+    };
+    use aws_config::environment::EnvironmentVariableRegionProvider;
+    use aws_config::meta::region::RegionProviderChain;
+    use aws_config::profile::ProfileFileRegionProvider;
+    use aws_config::provider_config::ProviderConfig;
+
     let http_client = crate::https::SdkHttpClient::shared();
-    // Below the functions' 10 s timeout, so a hung call answers 503 in the envelope instead of
-    // the runtime killing the invocation.
-    let timeouts = TimeoutConfig::builder()
+    let conf = ProviderConfig::default()
+        .with_http_client(http_client.clone())
+        .with_behavior_version(Some(BehaviorVersion::latest()));
+    let use_fips = use_fips::use_fips_provider(&conf).await;
+    let use_dual_stack = use_dual_stack::use_dual_stack_provider(&conf).await;
+    let conf = conf
+        .with_use_fips(use_fips)
+        .with_use_dual_stack(use_dual_stack);
+    // As aws-config's chain, less EC2's instance metadata, which Lambda never needs: it sets
+    // AWS_REGION in every environment.
+    let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+        .or_else(ProfileFileRegionProvider::builder().configure(&conf).build())
+        .region()
+        .await;
+    let conf = conf.with_region(region.clone());
+    let mut timeouts = timeouts();
+    timeouts.take_defaults_from(
+        &timeout_config::default_provider()
+            .configure(&conf)
+            .timeout_config()
+            .await,
+    );
+    let retries = retry_config::default_provider()
+        .configure(&conf)
+        .retry_config()
+        .await;
+    let conf = conf
+        .with_retry_config(retries.clone())
+        .with_timeout_config(timeouts.clone());
+    let ignore_endpoints =
+        ignore_configured_endpoint_urls::ignore_configured_endpoint_urls_provider(&conf)
+            .await
+            .unwrap_or_default();
+    let (endpoint_url, endpoint_origin) = if ignore_endpoints {
+        (None, aws_types::origin::Origin::unknown())
+    } else {
+        endpoint_url::endpoint_url_provider_with_origin(&conf).await
+    };
+    let profiles = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &aws_runtime::env_config::file::EnvConfigFiles::default(),
+        None,
+    )
+    .await
+    .unwrap_or_default();
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client)
+        .region(region)
+        .timeout_config(timeouts)
+        .retry_config(retries)
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+        .credentials_provider(lambda_credentials(&conf))
+        .service_config(ServiceEndpoints {
+            env: aws_types::os_shim_internal::Env::real(),
+            profiles,
+            ignore_endpoints,
+        });
+    builder.set_sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep());
+    builder.insert_origin("endpoint_url", endpoint_origin);
+    builder.set_endpoint_url(endpoint_url);
+    builder.set_use_fips(use_fips);
+    builder.set_use_dual_stack(use_dual_stack);
+    builder.set_app_name(app_name::default_provider().app_name().await);
+    builder.set_request_checksum_calculation(
+        checksums::request_checksum_calculation_provider(&conf).await,
+    );
+    builder.set_response_checksum_validation(
+        checksums::response_checksum_validation_provider(&conf).await,
+    );
+    builder.build()
+}
+
+/// The credentials a function runs with: the environment's (`AWS_ACCESS_KEY_ID`, … as Lambda sets
+/// them for its execution role), else the container credentials endpoint's
+/// (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, as Lambda sets it where it refreshes them in a
+/// long-lived environment). A profile is not read: to run a function against AWS from a laptop,
+/// export the profile's credentials into the environment (docs/operations.md).
+fn lambda_credentials(
+    conf: &aws_config::provider_config::ProviderConfig,
+) -> aws_credential_types::provider::SharedCredentialsProvider {
+    use aws_config::ecs::EcsCredentialsProvider;
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_config::meta::credentials::CredentialsProviderChain;
+
+    aws_credential_types::provider::SharedCredentialsProvider::new(
+        CredentialsProviderChain::first_try(
+            "Environment",
+            EnvironmentVariableCredentialsProvider::new(),
+        )
+        .or_else(
+            "EcsContainer",
+            EcsCredentialsProvider::builder().configure(conf).build(),
+        ),
+    )
+}
+
+/// A service's own endpoint URL (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
+/// or a `services` section of the shared config file), looked up as aws-config's own (private)
+/// type does, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is set.
+#[derive(Debug)]
+struct ServiceEndpoints {
+    env: aws_types::os_shim_internal::Env,
+    profiles: aws_config::profile::ProfileSet,
+    ignore_endpoints: bool,
+}
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        if self.ignore_endpoints && key.env() == "AWS_ENDPOINT_URL" {
+            return None;
+        }
+        let (value, _source) = aws_runtime::env_config::EnvConfigValue::new()
+            .env(key.env())
+            .profile(key.profile())
+            .service_id(key.service_id())
+            .load(&self.env, Some(&self.profiles))?;
+        Some(value.into_owned())
+    }
+}
+
+/// The SDK configuration of the operators' tool (`admin`): aws-config's whole default chain, so a
+/// profile, SSO login or assumed role on the operator's machine gives the credentials.
+pub async fn sdk_config_with_profiles() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::https::SdkHttpClient::shared())
+        .timeout_config(timeouts())
+        .load()
+        .await
+}
+
+/// Below the functions' 10 s timeout, so a hung call answers 503 in the envelope instead of the
+/// runtime killing the invocation.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(OPERATION_TIMEOUT)
-        .build();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .timeout_config(timeouts)
-        .load()
-        .await
+        .build()
 }

@@ -38,4 +38,4 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use app::{App, sdk_config};
+pub use app::{App, sdk_config, sdk_config_with_profiles};

@@ -9,7 +9,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use lambda_http::tracing::subscriber::EnvFilter;
+use lambda_http::tracing::subscriber::filter::{LevelFilter, Targets};
+use lambda_http::tracing::subscriber::layer::SubscriberExt;
+use lambda_http::tracing::subscriber::util::SubscriberInitExt;
+use lambda_http::tracing::subscriber::{fmt, registry};
 
 tokio::task_local! {
     static NOTES: RefCell<Notes>;
@@ -49,27 +52,16 @@ pub fn log_level(var: impl Fn(&str) -> Option<String>) -> String {
 /// at DEBUG: at TRACE they log whole events, `Authorization` headers included. Metrics go to
 /// stdout as EMF after each request, whatever the level.
 pub fn init(function: &str) {
-    let level = log_level(|name| std::env::var(name).ok());
-    let mut filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
-    for capped in [
-        "lambda_runtime=debug",
-        "lambda_http=debug",
-        "lambda_runtime_api_client=debug",
-    ] {
-        if let Ok(directive) = capped.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let builder = lambda_http::tracing::subscriber::fmt()
+    let filter = log_filter(&log_level(|name| std::env::var(name).ok()));
+    let layer = fmt::layer()
         .with_target(false)
         .without_time()
-        .with_env_filter(filter)
         .with_writer(std::io::stdout);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let installed = if json {
-        builder.json().try_init()
+        registry().with(filter).with(layer.json()).try_init()
     } else {
-        builder.try_init()
+        registry().with(filter).with(layer).try_init()
     };
     if let Err(err) = installed {
         eprintln!("logging was already set up: {err}");
@@ -90,6 +82,32 @@ pub fn init(function: &str) {
         }
         Err(err) => tracing::warn!(error = %err, "metrics are off"),
     }
+}
+
+/// The crates that log whole events, `Authorization` headers included, at TRACE.
+const CAPPED_AT_DEBUG: [&str; 3] = ["lambda_runtime", "lambda_http", "lambda_runtime_api_client"];
+
+/// The filter of a `log_level`: a level (`info`) or tracing's target directives
+/// (`shared=debug,info`), with INFO for what it does not name; the runtime's crates never above DEBUG nor above
+/// the default level. A target filter (`Targets`), not an `EnvFilter`: that one's span and field
+/// matching brings a DFA regex compiler into every binary.
+pub fn log_filter(level: &str) -> Targets {
+    let parsed = level
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+    let default = parsed.default_level().unwrap_or(LevelFilter::INFO);
+    let mut filter = Targets::new().with_default(default);
+    for (target, level) in &parsed {
+        filter = filter.with_target(target, level);
+    }
+    for capped in CAPPED_AT_DEBUG {
+        let level = parsed
+            .iter()
+            .find(|(target, _)| *target == capped)
+            .map_or(default, |(_, level)| level);
+        filter = filter.with_target(capped, level.min(LevelFilter::DEBUG));
+    }
+    filter
 }
 
 /// Runs one request with a slot for its notes.
@@ -198,7 +216,8 @@ fn record_metrics(request: &RequestRecord<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::log_level;
+    use super::{log_filter, log_level};
+    use lambda_http::tracing::Level;
 
     #[test]
     fn the_templates_log_level_wins_over_lambdas_filter_and_rust_log() {
@@ -226,5 +245,44 @@ mod tests {
             "error"
         );
         assert_eq!(log_level(env(&[])), "info");
+    }
+
+    #[test]
+    fn the_runtimes_crates_never_log_above_debug_nor_above_the_level() {
+        let enabled = |level: &str, target: &str| {
+            let filter = log_filter(level);
+            [
+                Level::ERROR,
+                Level::WARN,
+                Level::INFO,
+                Level::DEBUG,
+                Level::TRACE,
+            ]
+            .into_iter()
+            .filter(|at| filter.would_enable(target, at))
+            .count()
+        };
+        // ERROR, WARN, INFO, DEBUG, TRACE: how many of the five a target logs.
+        for (level, shared, runtime) in [
+            ("info", 3, 3),
+            ("INFO", 3, 3),
+            ("WARN", 2, 2),
+            ("debug", 4, 4),
+            ("trace", 5, 4),
+            ("lambda_runtime=trace,lambda_http=trace,trace", 5, 4),
+            ("shared=debug,warn", 4, 2),
+            ("shared=debug", 4, 3),
+            ("off", 0, 0),
+            ("not a level at all!", 3, 3),
+        ] {
+            assert_eq!(enabled(level, "shared::lambda"), shared, "{level}: shared");
+            for target in [
+                "lambda_runtime::layers",
+                "lambda_http",
+                "lambda_runtime_api_client",
+            ] {
+                assert_eq!(enabled(level, target), runtime, "{level}: {target}");
+            }
+        }
     }
 }

@@ -5,59 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::testing::{MotoProxy, RuntimeApi, SECRET, signed_token, spawn_app};
+use shared::testing::{
+    MotoProxy, RuntimeApi, SECRET, function_binary, get_contact_event, signed_token, spawn_app,
+};
 
 const FUNCTION: &str = "get-contact";
-
-/// The function's debug binary, built once per test run as `make test` builds every function
-/// before its tests (`cargo build --workspace --bins`, the same features: a no-op there, and
-/// never stale here).
-fn binary() -> &'static PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        let built = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(&root)
-            .status()
-            .unwrap();
-        assert!(built.success(), "cargo build --workspace --bins");
-        root.join("target/debug").join(FUNCTION)
-    })
-}
-
-/// An HTTP API (payload 2.0) event reading contact `id`, with API Gateway's request id
-/// `gateway_id`.
-fn get_event(gateway_id: &str, authorization: &str, id: &str) -> Value {
-    let path = format!("/v1/contacts/{id}");
-    json!({
-        "version": "2.0",
-        "routeKey": "GET /v1/contacts/{id}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"authorization": authorization, "host": "api.example.com"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "test",
-            "domainName": "api.example.com",
-            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": gateway_id,
-            "routeKey": "GET /v1/contacts/{id}",
-            "stage": "$default",
-            "time": "01/Jan/2026:00:00:00 +0000",
-            "timeEpoch": 1_767_225_600_000_u64,
-        },
-        "pathParameters": {"id": id},
-        "isBase64Encoded": false,
-    })
-}
 
 /// One request of the run: who sends it, and what it should come back with.
 struct Sent {
@@ -84,7 +40,7 @@ async fn run(max_concurrency: Option<&str>, sent: &[(Sent, String)], delay: Dura
     let log_path =
         std::env::temp_dir().join(format!("concurrency-{}.log", uuid::Uuid::now_v7().simple()));
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut command = Command::new(binary());
+    let mut command = Command::new(function_binary(FUNCTION));
     command
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
@@ -106,7 +62,7 @@ async fn run(max_concurrency: Option<&str>, sent: &[(Sent, String)], delay: Dura
         let lambda_id = format!("lambda-{}", request.gateway_id);
         api.invoke(
             &lambda_id,
-            get_event(&request.gateway_id, authorization, &request.id),
+            get_contact_event(&request.gateway_id, authorization, &request.id),
         );
     }
     // `lambda::handle` writes a request's log line and metrics before the runtime posts its

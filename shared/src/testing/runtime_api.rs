@@ -5,10 +5,73 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+/// A function's debug binary, every function built once per test run as `make test` builds them
+/// before its tests (`cargo build --workspace --bins`, the same features: a no-op there, and
+/// never stale here). Without the variables `cargo test` gives a test (`CARGO_MANIFEST_DIR`, …):
+/// ring's build script reruns when `CARGO_MANIFEST_DIR` changes, and with it every crate above it.
+pub fn function_binary(function: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let root = BUILT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .current_dir(&root);
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let given_to_tests = [
+                "CARGO_MANIFEST_",
+                "CARGO_PKG_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ];
+            if given_to_tests.iter().any(|prefix| name.starts_with(prefix)) {
+                build.env_remove(name.as_ref());
+            }
+        }
+        let built = build.status().unwrap();
+        assert!(built.success(), "cargo build --workspace --bins");
+        root
+    });
+    root.join("target/debug").join(function)
+}
+
+/// An HTTP API (payload 2.0) event reading contact `id`, with API Gateway's request id
+/// `gateway_id`.
+pub fn get_contact_event(gateway_id: &str, authorization: &str, id: &str) -> Value {
+    let path = format!("/v1/contacts/{id}");
+    json!({
+        "version": "2.0",
+        "routeKey": "GET /v1/contacts/{id}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"authorization": authorization, "host": "api.example.com"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "test",
+            "domainName": "api.example.com",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": gateway_id,
+            "routeKey": "GET /v1/contacts/{id}",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1_767_225_600_000_u64,
+        },
+        "pathParameters": {"id": id},
+        "isBase64Encoded": false,
+    })
+}
 
 #[derive(Default)]
 struct State {
