@@ -98,9 +98,9 @@ impl App {
 /// The longest a DynamoDB call may take, retries included: under the functions' 10 s timeout.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
-/// The SDK configuration every function and test uses: aws-config's own settings (region,
-/// endpoint URLs, retries, timeouts, FIPS and dual-stack endpoints, app name, checksums, from the
-/// environment and the shared config file) with the project's HTTPS client (`https`: rustls on
+/// The SDK configuration every function and test uses: the settings DynamoDB and Secrets Manager
+/// use (region, endpoint URLs, retries, timeouts, FIPS and dual-stack endpoints), read from the
+/// environment and the shared config file by aws-config's own providers, with the project's HTTPS client (`https`: rustls on
 /// ring, compiled-in roots) and the two credential sources Lambda uses (`lambda_credentials`).
 ///
 /// It is built from aws-config's parts instead of `aws_config::defaults(..).load()` because `load`
@@ -109,8 +109,8 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 /// where a profile may hold the credentials, uses `sdk_config_with_profiles`.
 pub async fn sdk_config() -> SdkConfig {
     use aws_config::default_provider::{
-        app_name, checksums, endpoint_url, ignore_configured_endpoint_urls, retry_config,
-        timeout_config, use_dual_stack, use_fips,
+        endpoint_url, ignore_configured_endpoint_urls, retry_config, timeout_config,
+        use_dual_stack, use_fips,
     };
     use aws_config::environment::EnvironmentVariableRegionProvider;
     use aws_config::meta::region::RegionProviderChain;
@@ -129,7 +129,11 @@ pub async fn sdk_config() -> SdkConfig {
     // As aws-config's chain, less EC2's instance metadata, which Lambda never needs: it sets
     // AWS_REGION in every environment.
     let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
-        .or_else(ProfileFileRegionProvider::builder().configure(&conf).build())
+        .or_else(
+            ProfileFileRegionProvider::builder()
+                .configure(&conf)
+                .build(),
+        )
         .region()
         .await;
     let conf = conf.with_region(region.clone());
@@ -182,13 +186,6 @@ pub async fn sdk_config() -> SdkConfig {
     builder.set_endpoint_url(endpoint_url);
     builder.set_use_fips(use_fips);
     builder.set_use_dual_stack(use_dual_stack);
-    builder.set_app_name(app_name::default_provider().app_name().await);
-    builder.set_request_checksum_calculation(
-        checksums::request_checksum_calculation_provider(&conf).await,
-    );
-    builder.set_response_checksum_validation(
-        checksums::response_checksum_validation_provider(&conf).await,
-    );
     builder.build()
 }
 
