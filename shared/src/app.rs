@@ -100,8 +100,9 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The SDK configuration every function and test uses: the settings DynamoDB and Secrets Manager
 /// use (region, endpoint URLs, retries, timeouts, FIPS and dual-stack endpoints), read from the
-/// environment and the shared config file by aws-config's own providers, with the project's HTTPS client (`https`: rustls on
-/// ring, compiled-in roots) and the two credential sources Lambda uses (`lambda_credentials`).
+/// environment and the shared config file by aws-config's own providers, with the project's
+/// HTTPS client (`https`: rustls on ring, compiled-in roots) and the two credential sources
+/// Lambda uses (`lambda_credentials`).
 ///
 /// It is built from aws-config's parts instead of `aws_config::defaults(..).load()` because `load`
 /// links its whole default credentials chain (profiles, SSO, web identity, IMDS and STS: about
