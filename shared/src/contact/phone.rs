@@ -8,7 +8,10 @@
 //! crate's own `PhoneNumberMetadata.xml`), lets a number starting with `+` and its code build
 //! only that code's rules, once per process. Calling codes are prefix-free, so the code found
 //! here is the one the parser finds. Any other input is read with every code's rules, exactly as
-//! before; `tests` compares both ways on every territory's example numbers.
+//! before; `tests` compares both ways on every territory's example numbers. The patterns are
+//! compiled with regex-lite when first matched, by the vendored regex-cache
+//! (vendor/regex-cache/VENDORED.md), and `tests` checks every number reads as it did with the
+//! regex crate.
 
 use std::sync::OnceLock;
 
@@ -137,8 +140,8 @@ mod tests {
 
     /// Every territory's example numbers, in several notations, and some that are not numbers:
     /// the same answer as the crate's own database gives.
-    #[test]
-    fn every_territorys_examples_read_as_the_crates_own_database_reads_them() {
+    /// Every territory's example numbers, in several notations, and some that are not numbers.
+    fn corpus() -> Vec<String> {
         let mut inputs = vec![
             "+4917012345678".to_string(),
             "+1 (415) 555-2671".into(),
@@ -177,6 +180,12 @@ mod tests {
                 }
             }
         }
+        inputs
+    }
+
+    #[test]
+    fn every_territorys_examples_read_as_the_crates_own_database_reads_them() {
+        let inputs = corpus();
         assert!(inputs.len() > 2000, "{}", inputs.len());
         let mut valid = 0;
         for raw in &inputs {
@@ -185,5 +194,73 @@ mod tests {
             assert_eq!(e164(raw), expected, "{raw}");
         }
         assert!(valid > 1000, "{valid} valid of {}", inputs.len());
+    }
+
+    /// The same numbers accepted, normalised to the same E.164, as when the regex crate matched
+    /// the patterns: `phone_e164.tsv` is `corpus()` read by this module on 966c881, before the
+    /// vendored regex-cache compiled them with regex-lite (vendor/VENDORED.md).
+    #[test]
+    fn every_number_reads_as_it_did_with_the_regex_crate() {
+        let recorded: Vec<(&str, &str)> = include_str!("phone_e164.tsv")
+            .lines()
+            .map(|line| line.split_once('\t').expect("input, tab, E.164 or -"))
+            .collect();
+        let inputs = corpus();
+        assert_eq!(recorded.len(), inputs.len());
+        for ((input, expected), raw) in recorded.into_iter().zip(&inputs) {
+            assert_eq!(input, raw);
+            let expected = (expected != "-").then(|| expected.to_string());
+            assert_eq!(e164(raw), expected, "{raw}");
+        }
+    }
+
+    /// Every pattern of the metadata compiles as the crate compiles it (regex-lite, whitespace
+    /// ignored): the vendored regex-cache no longer checks their syntax when a calling code's
+    /// rules are built, and a pattern that did not compile would fail when first matched.
+    #[test]
+    fn every_pattern_of_the_metadata_compiles() {
+        let mut patterns: Vec<String> = Vec::new();
+        for (_, part) in &databases().table.codes {
+            for meta in postcard::from_bytes::<Vec<loader::Metadata>>(part).unwrap() {
+                let descriptors = [
+                    &meta.general,
+                    &meta.fixed_line,
+                    &meta.mobile,
+                    &meta.toll_free,
+                    &meta.premium_rate,
+                    &meta.shared_cost,
+                    &meta.personal_number,
+                    &meta.voip,
+                    &meta.pager,
+                    &meta.uan,
+                    &meta.emergency,
+                    &meta.voicemail,
+                    &meta.short_code,
+                    &meta.standard_rate,
+                    &meta.carrier,
+                    &meta.no_international,
+                ];
+                patterns.extend(
+                    descriptors
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|d| d.national_number.clone()),
+                );
+                for format in meta.formats.iter().chain(&meta.international_formats) {
+                    patterns.extend(format.pattern.clone());
+                    patterns.extend(format.leading_digits.iter().cloned());
+                }
+                patterns.extend(meta.international_prefix.clone());
+                patterns.extend(meta.national_prefix_for_parsing.clone());
+                patterns.extend(meta.leading_digits.clone());
+            }
+        }
+        assert!(patterns.len() > 4500, "{}", patterns.len());
+        for pattern in &patterns {
+            let compiled = regex_lite::RegexBuilder::new(pattern)
+                .ignore_whitespace(true)
+                .build();
+            assert!(compiled.is_ok(), "{pattern}: {compiled:?}");
+        }
     }
 }

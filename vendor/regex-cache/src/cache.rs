@@ -24,13 +24,18 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str;
 
-use regex::{Regex, RegexBuilder, Error};
-use regex::{Match, Captures, Replacer};
-use crate::syntax;
+use regex::Error;
+use regex_lite::{Regex, RegexBuilder};
+use regex_lite::{Match, Captures, Replacer};
 use crate::options::Options;
 use crate::lru::LruCache;
 
 /// An LRU cache for regular expressions.
+/// regex-lite's error as the `regex::Error` this crate's API has always returned.
+fn lite_error(err: regex_lite::Error) -> Error {
+	Error::Syntax(err.to_string())
+}
+
 #[derive(Clone, Debug)]
 pub struct RegexCache(LruCache<String, Regex>);
 
@@ -79,7 +84,7 @@ impl RegexCache {
 	/// ```
 	pub fn compile(&mut self, source: &str) -> Result<&Regex, Error> {
 		if !self.0.contains_key(source) {
-			self.0.insert(source.into(), Regex::new(source)?);
+			self.0.insert(source.into(), Regex::new(source).map_err(lite_error)?);
 		}
 
 		Ok(self.0.get_mut(source).unwrap())
@@ -103,7 +108,7 @@ impl RegexCache {
 		where F: FnOnce(&mut RegexBuilder) -> &mut RegexBuilder
 	{
 		if !self.0.contains_key(source) {
-			self.0.insert(source.into(), f(&mut RegexBuilder::new(source)).build()?);
+			self.0.insert(source.into(), f(&mut RegexBuilder::new(source)).build().map_err(lite_error)?);
 		}
 
 		Ok(self.0.get_mut(source).unwrap())
@@ -132,18 +137,15 @@ pub struct CachedRegex {
 macro_rules! regex {
 	($self:ident) => (
 		$self.builder.cache.lock().unwrap().configure(&$self.builder.source, |b|
-			$self.builder.options.define(b)).unwrap()
+			$self.builder.options.define_lite(b)).unwrap()
 	)
 }
 
 impl CachedRegex {
-	/// Create a new cached `Regex` for the given source, checking the syntax is
-	/// valid.
+	/// Create a new cached `Regex` for the given source. Patched (vendor/VENDORED.md): the
+	/// syntax is no longer checked here, where phonenumber builds a calling code's rules; the
+	/// patterns are compiled with regex-lite when first matched.
 	pub fn new(cache: Arc<Mutex<RegexCache>>, source: &str) -> Result<CachedRegex, Error> {
-		if let Err(err) = syntax::Parser::new().parse(source) {
-			return Err(Error::Syntax(err.to_string()));
-		}
-
 		Ok(CachedRegex::new_unchecked(cache, source))
 	}
 
@@ -234,16 +236,9 @@ impl CachedRegexBuilder {
 		}
 	}
 
-	/// Consume the builder and compile the regular expression.
-	///
-	/// Note that calling `as_str` on the resulting `Regex` will produce the
-	/// pattern given to `new` verbatim. Notably, it will not incorporate any
-	/// of the flags set on this builder.
+	/// Consume the builder. Patched (vendor/VENDORED.md): the syntax is no longer checked here;
+	/// the pattern is compiled with regex-lite when first matched.
 	pub fn build(&self) -> Result<CachedRegex, Error> {
-		if let Err(err) = syntax::Parser::new().parse(&self.source) {
-			return Err(Error::Syntax(err.to_string()));
-		}
-
 		Ok(CachedRegex::from(self.clone()))
 	}
 

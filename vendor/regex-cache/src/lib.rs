@@ -22,6 +22,7 @@
 //! expressions.
 
 extern crate regex;
+extern crate regex_lite;
 extern crate regex_syntax as syntax;
 extern crate lru_cache as lru;
 extern crate oncemutex;

@@ -59,4 +59,14 @@ impl Options {
 			.size_limit(self.size_limit)
 			.dfa_size_limit(self.dfa_size_limit)
 	}
+
+	pub fn define_lite<'b>(&self, builder: &'b mut regex_lite::RegexBuilder) -> &'b mut regex_lite::RegexBuilder {
+		builder
+			.case_insensitive(self.case_insensitive)
+			.multi_line(self.multi_line)
+			.dot_matches_new_line(self.dot_matches_new_line)
+			.swap_greed(self.swap_greed)
+			.ignore_whitespace(self.ignore_whitespace)
+			.size_limit(self.size_limit)
+	}
 }
