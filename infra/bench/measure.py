@@ -27,19 +27,23 @@ def criterion_us(name: str) -> float | None:
     return round(json.loads(estimates.read_text())["mean"]["point_estimate"] / 1000, 1)
 
 
-def fresh_processes(name: str, env: dict, first_request) -> dict:
+def fresh_processes(name: str, env: dict, first_request, proxy: CountingProxy | None = None) -> dict:
     """INIT_RUNS fresh processes: init wall and CPU time, and, when `first_request` is given (a
-    request that can be sent again), their first invocation's wall and CPU time."""
-    runs = {"init": [], "init_cpu": [], "first": [], "first_cpu": []}
+    request that can be sent again), their first invocation's wall and CPU time, and the part of
+    its wall time DynamoDB took to answer (when its calls go through `proxy`)."""
+    runs = {"init": [], "init_cpu": [], "first": [], "first_cpu": [], "first_ddb": []}
     for _ in range(INIT_RUNS):
         fresh = Function(name, env)
         try:
             runs["init"].append(fresh.init_ms)
             runs["init_cpu"].append(fresh.init_cpu_ms)
             if first_request is not None:
+                waited = proxy.busy_ms() if proxy else 0.0
                 elapsed, _ = fresh.invoke(first_request)
                 runs["first"].append(elapsed)
                 runs["first_cpu"].append(fresh.last_cpu_ms)
+                if proxy:
+                    runs["first_ddb"].append(proxy.busy_ms() - waited)
         finally:
             fresh.stop()
     return runs
@@ -50,12 +54,15 @@ def median(values: list[float]) -> float | None:
 
 
 def process_figures(runs: dict) -> dict:
-    """Init (median, max) and first request (median), wall and CPU, of `fresh_processes`."""
+    """Init (median, max) and first request (median), wall and CPU, of `fresh_processes`; the
+    first request's wall time split into the time DynamoDB took to answer and the rest."""
     return {
         "init_ms": {"median": median(runs["init"]), "max": round(max(runs["init"]), 2), "runs": len(runs["init"])},
         "init_cpu_ms": {"median": median(runs["init_cpu"])},
         "first_invoke_ms": median(runs["first"]),
         "first_invoke_cpu_ms": median(runs["first_cpu"]),
+        "first_invoke_ddb_ms": median(runs["first_ddb"]),
+        "first_invoke_own_ms": median([f - d for f, d in zip(runs["first"], runs["first_ddb"])]),
     }
 
 
@@ -72,7 +79,7 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
     # A request that can be sent to each fresh process: not a delete or a restore, which use
     # up what the setup made.
     repeatable = scenario.expected != 204 and name != "restore-contact"
-    runs = fresh_processes(name, values_env, scenario.request(state, 0) if repeatable else None)
+    runs = fresh_processes(name, values_env, scenario.request(state, 0) if repeatable else None, proxy)
     # As deployed: the secrets read from Secrets Manager (one local round trip each, at once),
     # then with the DynamoDB connection opened during init too (DYNAMODB_PREWARM).
     secrets_inits = fresh_processes(name, env, None)["init"]
@@ -87,8 +94,10 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
 
     function = Function(name, env)
     try:
+        waited = proxy.busy_ms()
         first_ms, response = function.invoke(scenario.request(state, 0))
         function_first_cpu = function.last_cpu_ms
+        function_first_ddb = proxy.busy_ms() - waited
         assert answered(response, scenario.expected), (name, response)
         before = proxy.snapshot()
         warm = []
@@ -114,6 +123,8 @@ def measure(name: str, values_env: dict, deployed_env: dict, moto_port: int) -> 
         # The median over the fresh processes, or (a delete, a restore) the one process's first.
         "first_invoke_ms": figures["first_invoke_ms"] or round(first_ms, 2),
         "first_invoke_cpu_ms": figures["first_invoke_cpu_ms"] or round(function_first_cpu, 2),
+        "first_invoke_ddb_ms": figures["first_invoke_ddb_ms"] if runs["first"] else round(function_first_ddb, 2),
+        "first_invoke_own_ms": figures["first_invoke_own_ms"] if runs["first"] else round(first_ms - function_first_ddb, 2),
         "first_invoke_runs": len(runs["first"]) or 1,
         "deployed": {
             "secrets_init_ms_median": round(statistics.median(secrets_inits), 2),

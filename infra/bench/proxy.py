@@ -1,5 +1,6 @@
-"""A forwarding proxy in front of the local DynamoDB that counts requests by operation (and, when
-asked, keeps each answer's body, or holds each request a while first)."""
+"""A forwarding proxy in front of the local DynamoDB that counts requests by operation and the
+time DynamoDB took to answer them (and, when asked, keeps each answer's body, or holds each
+request a while first)."""
 
 import http.client
 import threading
@@ -16,6 +17,10 @@ class CountingProxy:
         self.counts: dict[str, int] = {}
         self.answers: list[bytes] = []
         self.lock = threading.Lock()
+        # The time at least one request was with DynamoDB (calls at once counted once).
+        self.busy_s = 0.0
+        self.busy_since = 0.0
+        self.in_flight = 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,9 +42,13 @@ class CountingProxy:
                     time.sleep(delay_s)
                 upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                upstream.request("POST", self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
+                proxy._upstream(+1)
+                try:
+                    upstream.request("POST", self.path, body=body, headers=headers)
+                    answer = upstream.getresponse()
+                    data = answer.read()
+                finally:
+                    proxy._upstream(-1)
                 if record:
                     with proxy.lock:
                         proxy.answers.append(data)
@@ -55,6 +64,24 @@ class CountingProxy:
         self.server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _upstream(self, change: int) -> None:
+        with self.lock:
+            now = time.perf_counter()
+            if change > 0 and self.in_flight == 0:
+                self.busy_since = now
+            self.in_flight += change
+            if change < 0 and self.in_flight == 0:
+                self.busy_s += now - self.busy_since
+
+    def busy_ms(self) -> float:
+        """How long, in all, DynamoDB has been answering at least one request of this proxy's:
+        the difference over an invocation is the part of its wall time spent waiting on the
+        local DynamoDB (connecting to it, sending, its work and its answer), the rest is the
+        function's own (and this proxy's, which forwards in Python)."""
+        with self.lock:
+            open_s = time.perf_counter() - self.busy_since if self.in_flight else 0.0
+            return (self.busy_s + open_s) * 1000
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:
