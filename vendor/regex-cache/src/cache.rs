@@ -30,12 +30,12 @@ use regex_lite::{Match, Captures, Replacer};
 use crate::options::Options;
 use crate::lru::LruCache;
 
-/// An LRU cache for regular expressions.
 /// regex-lite's error as the `regex::Error` this crate's API has always returned.
 fn lite_error(err: regex_lite::Error) -> Error {
 	Error::Syntax(err.to_string())
 }
 
+/// An LRU cache for regular expressions.
 #[derive(Clone, Debug)]
 pub struct RegexCache(LruCache<String, Regex>);
 
