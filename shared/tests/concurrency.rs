@@ -5,12 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::testing::{
-    MotoProxy, RuntimeApi, SECRET, function_binary, get_contact_event, signed_token, spawn_app,
+    MotoProxy, RuntimeApi, SECRET, function_command, get_contact_event, signed_token, spawn_app,
 };
 
 const FUNCTION: &str = "get-contact";
@@ -40,18 +39,9 @@ async fn run(max_concurrency: Option<&str>, sent: &[(Sent, String)], delay: Dura
     let log_path =
         std::env::temp_dir().join(format!("concurrency-{}.log", uuid::Uuid::now_v7().simple()));
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut command = Command::new(function_binary(FUNCTION));
+    let mut command = function_command(FUNCTION, &api, &proxy.url);
     command
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &proxy.url)
-        .env("JWT_SECRET", SECRET)
-        .env("CURSOR_SECRET", "concurrency-cursor-secret")
-        .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
-        .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     if let Some(value) = max_concurrency {

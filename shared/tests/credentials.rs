@@ -7,13 +7,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::testing::{
-    MotoProxy, RuntimeApi, SECRET, function_binary, get_contact_event, signed_token, spawn_app,
+    MotoProxy, RuntimeApi, SECRET, function_command, get_contact_event, signed_token, spawn_app,
 };
 
 const CONTAINER_KEY: &str = "ASIACONTAINERTEST";
@@ -87,18 +87,8 @@ async fn read_with(env: &[(&str, &str)]) -> (Value, Vec<String>) {
     let (id, _) = app.contact(json!({"name": "Ada"})).await;
     let proxy = MotoProxy::start(Duration::ZERO);
     let api = RuntimeApi::start();
-    let mut command = Command::new(function_binary("get-contact"));
-    command
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "get-contact")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &proxy.url)
-        .env("JWT_SECRET", SECRET)
-        .env("CURSOR_SECRET", "credentials-cursor-secret")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = function_command("get-contact", &api, &proxy.url);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     for variable in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -107,7 +97,6 @@ async fn read_with(env: &[(&str, &str)]) -> (Value, Vec<String>) {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_LAMBDA_MAX_CONCURRENCY",
     ] {
         command.env_remove(variable);
     }

@@ -33,7 +33,7 @@ pub use exchange::{TestRequest, TestResponse};
 pub use jwks_server::{JwksServer, rs256_token, test_jwks, test_jwks_with_kids};
 pub use proxy::MotoProxy;
 pub use reads::ReadMeter;
-pub use runtime_api::{RuntimeApi, function_binary, get_contact_event};
+pub use runtime_api::{RuntimeApi, function_command, get_contact_event};
 
 pub const SECRET: &str = "test-secret";
 pub const READ_WRITE: &str = "contacts:read contacts:write";

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 /// before its tests (`cargo build --workspace --bins`, the same features: a no-op there, and
 /// never stale here). Without the variables `cargo test` gives a test (`CARGO_MANIFEST_DIR`, …):
 /// ring's build script reruns when `CARGO_MANIFEST_DIR` changes, and with it every crate above it.
-pub fn function_binary(function: &str) -> PathBuf {
+fn function_binary(function: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let root = BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -44,6 +44,25 @@ pub fn function_binary(function: &str) -> PathBuf {
         root
     });
     root.join("target/debug").join(function)
+}
+
+/// A function's process as Lambda starts it, on `api`, with its DynamoDB calls sent to `dynamodb`
+/// and tokens signed with `testing::SECRET`: one invocation at a time
+/// (`AWS_LAMBDA_MAX_CONCURRENCY` unset), standard input closed. The caller adds the rest of its
+/// environment and where the output goes.
+pub fn function_command(function: &str, api: &RuntimeApi, dynamodb: &str) -> Command {
+    let mut command = Command::new(function_binary(function));
+    command
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb)
+        .env("JWT_SECRET", super::SECRET)
+        .env("CURSOR_SECRET", "test-cursor-secret")
+        .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
+        .stdin(Stdio::null());
+    command
 }
 
 /// An HTTP API (payload 2.0) event reading contact `id`, with API Gateway's request id
